@@ -1,0 +1,203 @@
+"""Split a cleaned article into sentence-aware chunks that fit the model's input limit.
+
+A chunk never ends mid-sentence (unless one sentence alone is longer than the limit, when it
+is cut at word boundaries), never crosses a section heading unless the section so far is tiny,
+and repeats the last ``overlap_sentences`` sentences of the previous chunk of its section.
+
+What is embedded is ``"{title}. {section}. {text}"`` (with ``embed_title``); the limit is
+checked on exactly that string with the model's own tokenizer, special tokens included, so the
+model never silently truncates a chunk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+PAGE_BREAK = "\f"
+_MIN_CHUNK_TOKENS = 40  # a smaller section is merged with the next one
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One passage of an article, as stored in the index (row i <-> vector i)."""
+
+    id: str  # f"{doc_id}#{n}"
+    doc_id: str
+    title: str
+    section: str
+    text: str  # as a reader sees it
+    start: int  # character offsets into the document's cleaned text
+    end: int
+    tokens: int  # word pieces of the embedded text, special tokens included
+    pages: tuple[int, ...] = ()  # PDF pages the passage comes from
+
+    def embedded_text(self, *, embed_title: bool) -> str:
+        return compose_embedded_text(self.title, self.section, self.text, embed_title=embed_title)
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    start: int
+    end: int
+    tokens: int  # word pieces without special tokens
+    section: str
+
+
+TokenCounter = Callable[[Sequence[str]], list[int]]  # texts -> word pieces, no special tokens
+
+
+def compose_embedded_text(title: str, section: str, text: str, *, embed_title: bool) -> str:
+    if not embed_title:
+        return text
+    parts = [title] if title else []
+    if section and section.lower() != title.lower():
+        parts.append(section)
+    prefix = ". ".join(p.rstrip(".?!:") for p in parts)
+    return f"{prefix}. {text}" if prefix else text
+
+
+def chunk_text(
+    doc_id: str,
+    title: str,
+    text: str,
+    *,
+    count_tokens: TokenCounter,
+    max_tokens: int,
+    overlap_sentences: int = 1,
+    embed_title: bool = True,
+) -> list[Chunk]:
+    """Chunk ``text`` (a document's cleaned text). ``max_tokens`` includes special tokens."""
+    sentences = _sentences_with_sections(text, count_tokens)
+    if not sentences:
+        return []
+    page_starts = [m.start() for m in re.finditer(PAGE_BREAK, text)]
+    budget_cache: dict[str, int] = {}
+
+    def budget(section: str) -> int:
+        # Room left for the passage once the title/section prefix and [CLS]/[SEP] are counted.
+        if section not in budget_cache:
+            prefix = compose_embedded_text(title, section, "x", embed_title=embed_title)[:-1]
+            budget_cache[section] = max_tokens - 2 - (count_tokens([prefix])[0] if prefix.strip() else 0)
+        return budget_cache[section]
+
+    groups: list[list[_Sentence]] = []
+    current: list[_Sentence] = []
+    used = 0
+    for sentence in _split_long(sentences, text, count_tokens, budget):
+        limit = budget(current[0].section if current else sentence.section)
+        new_section = bool(current) and sentence.section != current[0].section
+        if current and (used + sentence.tokens > limit or (new_section and used >= _MIN_CHUNK_TOKENS)):
+            groups.append(current)
+            carried = _overlap(current, overlap_sentences, limit) if not new_section else []
+            current, used = list(carried), sum(s.tokens for s in carried)
+            if used + sentence.tokens > budget(sentence.section):
+                current, used = [], 0
+        current.append(sentence)
+        used += sentence.tokens
+    if current:
+        groups.append(current)
+
+    chunks = []
+    for group in groups:
+        start, end = group[0].start, group[-1].end
+        passage = text[start:end].replace(PAGE_BREAK, "").strip()
+        passage = re.sub(r"\n{2,}", "\n", passage)
+        section = group[0].section
+        embedded = compose_embedded_text(title, section, passage, embed_title=embed_title)
+        tokens = count_tokens([embedded])[0] + 2
+        while tokens > max_tokens and len(passage.split()) > 1:  # safety net; should not happen
+            passage = passage.rsplit(" ", 1)[0]
+            embedded = compose_embedded_text(title, section, passage, embed_title=embed_title)
+            tokens = count_tokens([embedded])[0] + 2
+        pages = _pages(page_starts, start, end) if page_starts else ()
+        chunks.append(Chunk(f"{doc_id}#{len(chunks)}", doc_id, title, section, passage, start, end, tokens, pages))
+    return chunks
+
+
+def _overlap(group: list[_Sentence], n: int, limit: int) -> list[_Sentence]:
+    carried = group[-n:] if n > 0 and len(group) > n else []
+    return carried if sum(s.tokens for s in carried) <= limit // 3 else []
+
+
+def _pages(page_starts: list[int], start: int, end: int) -> tuple[int, ...]:
+    first = 1 + sum(1 for p in page_starts if p < start)
+    last = 1 + sum(1 for p in page_starts if p < end)
+    return tuple(range(first, last + 1))
+
+
+@lru_cache(maxsize=1)
+def _segmenter():  # type: ignore[no-untyped-def]
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+def is_heading(line: str) -> bool:
+    """A short line without closing punctuation (or a short question) that titles what follows.
+
+    Example: "4. Wall Sits" -> True; "Hold for 30 seconds." -> False; "- Walk daily" -> False.
+    """
+    words = line.split()
+    if not words or len(words) > 12 or line.startswith("- "):
+        return False
+    return not line.endswith((".", ",", ";", ":", "!")) and not line.endswith(")")
+
+
+def _sentences_with_sections(text: str, count_tokens: TokenCounter) -> list[_Sentence]:
+    spans: list[tuple[int, int, str]] = []
+    section = ""
+    offset = 0
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        start = offset
+        offset += len(line) + 1
+        stripped = line.strip()
+        if not stripped or stripped == PAGE_BREAK:
+            continue
+        next_line = next((l.strip() for l in lines[index + 1 :] if l.strip() and l.strip() != PAGE_BREAK), "")
+        if is_heading(stripped) and next_line and not is_heading(next_line):
+            section = stripped
+            continue
+        lead = len(line) - len(line.lstrip())
+        if stripped.startswith("- ") or len(stripped) < 40:
+            spans.append((start + lead, start + lead + len(stripped), section))
+            continue
+        for piece in _segmenter().segment(stripped):
+            piece_text = piece.sent.strip()
+            if piece_text:
+                first = start + lead + piece.start + (len(piece.sent) - len(piece.sent.lstrip()))
+                spans.append((first, first + len(piece_text), section))
+    counts = count_tokens([text[s:e] for s, e, _ in spans]) if spans else []
+    return [_Sentence(s, e, c, sec) for (s, e, sec), c in zip(spans, counts)]
+
+
+def _split_long(
+    sentences: list[_Sentence], text: str, count_tokens: TokenCounter, budget: Callable[[str], int]
+) -> list[_Sentence]:
+    """Cut any sentence longer than the budget into word windows that fit."""
+    out: list[_Sentence] = []
+    for sentence in sentences:
+        limit = budget(sentence.section)
+        if sentence.tokens <= limit:
+            out.append(sentence)
+            continue
+        words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[sentence.start : sentence.end])]
+        counts = count_tokens([text[sentence.start + s : sentence.start + e] for s, e in words])
+        window_start, used = 0, 0
+        for i, count in enumerate(counts):
+            count = min(count, limit)
+            if used + count > limit and i > window_start:
+                out.append(_window(sentence, words, counts, window_start, i))
+                window_start, used = i, 0
+            used += count
+        out.append(_window(sentence, words, counts, window_start, len(words)))
+    return out
+
+
+def _window(sentence: _Sentence, words: list[tuple[int, int]], counts: list[int], i: int, j: int) -> _Sentence:
+    start = sentence.start + words[i][0]
+    end = sentence.start + words[j - 1][1]
+    return _Sentence(start, end, sum(counts[i:j]), sentence.section)

@@ -1,0 +1,327 @@
+"""Clean scraped article text: keep every content sentence, drop the web-page junk around it.
+
+The rules are general, written for pages we have not seen, not for particular files:
+
+1. characters: zero-width and control characters out, spaces and line ends normalised;
+2. page tails: from a "Comments", "Related articles", "Leave a reply", "About the author",
+   "Copyright" ... line to the end of the page (a related-articles tail often carries a copy of
+   another article);
+3. junk lines anywhere: calls to action and promos, share bars, newsletter and follow prompts,
+   affiliate disclosures, ad labels, reading-time bylines, tables of contents, login prompts,
+   "content is protected", "if there is any infringement ..." notices, and short lines the page
+   repeats three or more times (inserted ad slogans);
+4. keyword stuffing: a phrase from the title repeated through the body out of grammatical place
+   (appended to paragraphs, standing alone, glued inside words) is removed everywhere but the
+   title, as are lines that just repeat the title;
+5. tidying: bullets, stray punctuation and spacing, without rewording anything.
+
+``clean_text`` returns the text and a list of what was removed and why, so that cleaning can be
+inspected (``python -m retrieval clean FILE --explain``) and measured in the build report.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+PAGE_BREAK = "\f"
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One piece of text the cleaner removed, and why."""
+
+    reason: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CleanedText:
+    text: str
+    removed: tuple[Removal, ...]
+    chars_in: int
+
+    @property
+    def chars_removed(self) -> int:
+        return max(self.chars_in - len(self.text), 0)
+
+
+# --- rule tables -----------------------------------------------------------------------------
+
+# A line matching one of these starts the page's tail: everything from it to the end goes.
+_TAIL_STRONG = re.compile(
+    r"""^(?:
+        (?:\d+\s+)?(?:comments?|responses?|replies)(?:\s*\(\d+\))?:? |
+        leave\s+a\s+(?:reply|comment)\b.* |
+        (?:post\s+a\s+|add\s+a\s+|join\s+the\s+)?(?:comment|discussion)s?\s*(?:section|below)?:? |
+        (?:related|similar|recommended|popular|recent|more)\s+(?:articles?|posts?|stories|reads?|reading|content)\b.* |
+        you\s+(?:may|might)\s+also\s+(?:like|enjoy|be\s+interested\s+in)\b.* |
+        (?:read|see)\s+(?:also|more)\s*:.* |
+        link\s+to\s+(?:next|previous)\s+post\b.* |
+        (?:next|previous|prev)\s+(?:post|article)\s*[:»>].* |
+        additional\s+resources?\s*:? |
+        (?:about\s+the\s+author|author\s+bio|author\s*:.*|written\s+by\s*:.*) |
+        (?:tags?|filed\s+under|categories|posted\s+in)\s*:.*
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_TAIL_WEAK = re.compile(
+    r"^(?:copyright\b.*|©.*|.*\ball\s+rights\s+reserved\b.*|error\s*:.*|see\s+more\s+on\b.*)$",
+    re.IGNORECASE,
+)
+
+_JUNK_LINE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (reason, re.compile(pattern, re.IGNORECASE))
+    for reason, pattern in (
+        ("call to action", r"^\W*>{2,}|click\s+here|\b(?:buy|order|shop|book)\s+(?:it\s+)?now\b"),
+        ("call to action", r"\badd\s+to\s+(?:cart|basket|bag|wishlist)\b|\b(?:free\s+shipping|limited\s+time\s+offer|discount\s+code|coupon\s+code)\b"),
+        ("call to action", r"\b(?:download|get|grab|claim)\s+(?:your|our|the|a)\s+free\b|\bfree\s+(?:trial|e-?book|guide|consultation)\b"),
+        ("call to action", r"^\W*(?:learn|read|find\s+out|discover|see)\s+more\W*$|^\W*(?:shop|buy)\b.{0,40}$"),
+        ("promo", r"\b(?:in\s+(?:just\s+)?(?:\d+\s+)?(?:seconds|minutes)|instantly|overnight|miracle|one\s+(?:simple|weird)\s+trick|guaranteed|100\s*%\s+(?:natural|effective|safe))\b.*"),
+        ("promo", r"\b(?:doctors|they)\s+(?:hate|don.t\s+want\s+you\s+to\s+know)\b"),
+        ("newsletter or sign-up prompt", r"\b(?:subscribe|sign\s*up|signup|register|join)\b.{0,40}\b(?:newsletter|updates|mailing\s+list|inbox|free|today|now|to\s+(?:post|comment|continue|read))\b|\bnewsletter\b"),
+        ("newsletter or sign-up prompt", r"^\W*(?:sign\s*up|sign\s*in|log\s*in|login|register|subscribe)\b.{0,40}$|\b(?:log\s*in|login|sign\s*in)\s+to\s+(?:display|see|view|post|comment|reply|continue)\b"),
+        ("follow or share prompt", r"\bfollow\s+(?:us|me)\b|\bshare\s+(?:this|on|via|to)\b|\blike\s+us\s+on\b|^\W*(?:share|tweet|pin(?:\s+it)?|email|print|whatsapp|facebook|twitter|pinterest|linkedin|reddit|instagram)(?:\W+(?:share|tweet|pin|email|print|whatsapp|facebook|twitter|pinterest|linkedin|reddit|instagram))*\W*$"),
+        ("affiliate or sponsorship disclosure", r"\baffiliate\s+(?:link|program|commission|disclosure)s?\b|\b(?:we|i)\s+(?:may\s+)?(?:earn|receive)\s+(?:a\s+)?(?:small\s+)?commission\b|\bsponsored\s+by\b|\bthis\s+(?:post|article|page)\s+(?:is\s+sponsored|contains\s+affiliate)\b"),
+        ("advertisement label", r"^\W*(?:advertisement|advertisements|sponsored(?:\s+content)?|ad|ads|promoted|paid\s+content|partner\s+content)\W*$"),
+        ("reading time or byline", r"^\W*(?:\d+\s*(?:-\s*)?min(?:ute)?s?\s+read|reading\s+time\s*:?.*|(?:by|written\s+by|posted\s+by)\s+[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,3}(?:\s*[|·•,-].{0,60})?|(?:updated|published|posted|last\s+updated)\s*(?:on)?\s*:?\s*\w+\s+\d{1,2},?\s+\d{4}.*)\W*$"),
+        ("table of contents", r"^\W*(?:table\s+of\s+contents|contents|in\s+this\s+article|jump\s+to\s*:?|on\s+this\s+page)\W*$"),
+        ("comment form", r"^\W*(?:sort\s+by|newest|oldest|reply|report|load\s+more(?:\s+comments)?|show\s+more\s+comments)\W*$|\bcomments?\s+(?:are\s+closed|policy)\b|\bwelcome\s+to\s+.{0,40}comments\b|\bkeep\s+(?:conversations|comments)\s+(?:courteous|civil|respectful|on-topic)\b"),
+        ("legal notice", r"\bcontent\s+is\s+protected\b|\bif\s+there\s+is\s+any\s+infringement\b|\bplease\s+contact\s+(?:us\s+)?to\s+delete\b|\bpictures?\s+in\s+(?:the|this)\s+(?:text|article)\s+come\s+from\s+the\s+internet\b|\ball\s+rights\s+reserved\b|^\W*©|\bcopyright\s+©|\bcookies?\b.{0,60}\b(?:accept|consent|policy)\b"),
+        ("navigation", r"^\W*(?:home|menu|search|close|skip\s+to\s+(?:main\s+)?content|back\s+to\s+top|x|×)\W*$"),
+    )
+)
+
+# Sentences (inside longer paragraphs) removed wherever they appear.
+_JUNK_SENTENCE = re.compile(
+    r"[^.!?\n]*(?:click\s+here|if\s+there\s+is\s+any\s+infringement|pictures?\s+in\s+the\s+text\s+come\s+from|"
+    r"affiliate\s+link|we\s+may\s+earn\s+a\s+commission|content\s+is\s+protected)[^.!?\n]*[.!?]*",
+    re.IGNORECASE,
+)
+
+_SENTENCE_END = ".!?…:"
+_BULLET = re.compile(r"^\s*(?:[•●▪◦‣∙·*]|-(?=\s)|–(?=\s))\s*")
+_ZERO_WIDTH = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+def clean_text(text: str, *, title: str | None = None) -> CleanedText:
+    """Clean one article's text; ``title`` is its title (used to spot keyword stuffing).
+
+    Example: a paragraph ending "... back area. Lower Back Pain After Working Out Legs" in an
+    article with that title keeps "... back area." and records a "keyword stuffing" removal.
+    """
+    removed: list[Removal] = []
+    chars_in = len(text)
+    lines = _normalise_characters(text).split("\n")
+    title = (title or "").strip()
+
+    lines = _drop_leading_title(lines, title, removed)
+    lines = _cut_tail(lines, removed)
+    lines = _drop_junk_lines(lines, removed)
+    lines = _drop_repeated_short_lines(lines, removed)
+    body = "\n".join(lines)
+    body = _remove_stuffed_title_phrases(body, title, removed)
+    body = _drop_junk_sentences(body, removed)
+    lines = _drop_title_repeats(body.split("\n"), title, removed)
+    return CleanedText(_tidy(lines), tuple(removed), chars_in)
+
+
+# --- steps -----------------------------------------------------------------------------------
+
+
+def _normalise_characters(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ZERO_WIDTH.sub("", text)
+    text = text.replace("\t", " ").replace("\u00a0", " ").replace("\u3000", " ")
+    text = re.sub(r"[\u2000-\u200a\u202f\u205f]", " ", text)
+    # Keep form feeds (PDF page breaks) on their own lines; drop other control characters.
+    text = text.replace(PAGE_BREAK, "\n" + PAGE_BREAK + "\n")
+    return _CONTROL.sub("", text)
+
+
+def _key(line: str) -> str:
+    """Comparison key: lowercase words only. Example: 'What is X?1' -> 'what is x 1'."""
+    return " ".join(_WORD.findall(line.lower()))
+
+
+def _drop_leading_title(lines: list[str], title: str, removed: list[Removal]) -> list[str]:
+    for index, line in enumerate(lines):
+        if line.strip() and line.strip() != PAGE_BREAK:
+            if title and _key(line) == _key(title):
+                removed.append(Removal("title (kept as the article title)", line.strip()))
+                return lines[:index] + lines[index + 1 :]
+            return lines
+    return lines
+
+
+def _cut_tail(lines: list[str], removed: list[Removal]) -> list[str]:
+    """Cut from the first page-tail marker line to the end.
+
+    Strong markers (comments, related articles, author bio ...) count once some content precedes
+    them; weak ones (copyright, "see more on") only in the second half of the page, so that an
+    article that mentions copyright in passing is not cut short.
+    """
+    total = sum(len(line) + 1 for line in lines) or 1
+    seen = 0
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        is_short = len(stripped) <= 120
+        if stripped and is_short and seen >= 200 and _TAIL_STRONG.match(stripped):
+            return _record_tail(lines, index, removed)
+        if stripped and is_short and seen >= total * 0.5 and _TAIL_WEAK.match(stripped):
+            return _record_tail(lines, index, removed)
+        seen += len(line) + 1
+    return lines
+
+
+def _record_tail(lines: list[str], index: int, removed: list[Removal]) -> list[str]:
+    tail = "\n".join(line.strip() for line in lines[index:] if line.strip() and line.strip() != PAGE_BREAK)
+    removed.append(Removal("page tail (comments, related articles, author, copyright)", tail))
+    return lines[:index]
+
+
+def _is_sentence(line: str) -> bool:
+    return len(_WORD.findall(line)) > 25
+
+
+def _drop_junk_lines(lines: list[str], removed: list[Removal]) -> list[str]:
+    kept: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if stripped and stripped != PAGE_BREAK and not _is_sentence(stripped):
+            reason = next((r for r, pattern in _JUNK_LINE_RULES if pattern.search(stripped)), None)
+            if reason is not None and not _is_promo_false_positive(reason, stripped):
+                removed.append(Removal(reason, stripped))
+                continue
+        kept.append(line)
+    return kept
+
+
+def _is_promo_false_positive(reason: str, line: str) -> bool:
+    """Promo words inside a real instruction ("hold for 30 seconds.") are not promos."""
+    if reason != "promo":
+        return False
+    ends_like_sentence = line.rstrip().endswith((".", "!", "?")) and len(_WORD.findall(line)) > 8
+    return ends_like_sentence or bool(re.search(r"\b(?:hold|repeat|for|every|about|up\s+to)\s+\d+", line, re.I))
+
+
+def _drop_repeated_short_lines(lines: list[str], removed: list[Removal]) -> list[str]:
+    """A short line the page repeats three or more times is an inserted slogan or ad."""
+    counts = Counter(_key(line) for line in lines if line.strip() and len(_WORD.findall(line)) <= 12)
+    repeated = {key for key, count in counts.items() if count >= 3 and key}
+    if not repeated:
+        return lines
+    kept = []
+    for line in lines:
+        if line.strip() and _key(line) in repeated and not line.rstrip().endswith((".", "?")):
+            removed.append(Removal("repeated slogan", line.strip()))
+            continue
+        kept.append(line)
+    return kept
+
+
+def _title_phrases(title: str) -> list[list[str]]:
+    """Sub-phrases of the title (4+ words), longest first."""
+    words = _WORD.findall(title)
+    spans = [words[i:j] for i in range(len(words)) for j in range(i + 4, len(words) + 1)]
+    return sorted(spans, key=len, reverse=True)
+
+
+def _remove_stuffed_title_phrases(body: str, title: str, removed: list[Removal]) -> str:
+    """Remove a title phrase the body repeats out of place (keyword stuffing).
+
+    An occurrence is out of place when it is glued to a neighbouring word
+    ("fu<phrase>ture"), stands alone as a sentence (". <phrase>. Next"), or is tacked onto
+    the end of a line with no punctuation ("Chill it <phrase>"). A phrase is stuffing when it
+    occurs 3+ times and most occurrences are out of place; then every body occurrence goes.
+    """
+    if not title:
+        return body
+    taken: list[re.Pattern[str]] = []
+    for words in _title_phrases(title):
+        pattern = re.compile(r"[\s\-–:,]+".join(re.escape(word) for word in words), re.IGNORECASE)
+        matches = list(pattern.finditer(body))
+        if len(matches) < 3 or any(p.search(" ".join(words)) for p in taken):
+            continue
+        misplaced = sum(_is_out_of_place(body, m.start(), m.end()) for m in matches)
+        if misplaced / len(matches) >= 0.6:
+            taken.append(pattern)
+            removed.extend(Removal("keyword stuffing", m.group(0)) for m in matches)
+            body = pattern.sub("\u0000", body)
+    if not taken:
+        return body
+    # Tidy what the removals left: "solutions…and \0" -> "solutions", ". \0." -> ".".
+    body = re.sub(r"[ ]*(?:…|\.\.\.)?\s*\b(?:and|or|for|on|of|to|with)\s*\u0000(?=[ ]*$)", "", body, flags=re.M | re.I)
+    body = re.sub(r"(?<=\w)\u0000(?=\w)", "", body)  # glued inside a word
+    body = re.sub(r"([.!?])[ ]*\u0000[ ]*[.!?]*", r"\1", body)
+    body = re.sub(r"[ ]*\u0000[ ]*([.!?])", r"\1", body)
+    return body.replace("\u0000", "")
+
+
+def _is_out_of_place(text: str, start: int, end: int) -> bool:
+    before, after = text[max(0, start - 3) : start], text[end : end + 3]
+    glued = bool(before) and before[-1].isalnum() or bool(after) and after[0].isalnum()
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end == -1 else line_end
+    head = text[line_start:start].rstrip()
+    tail = text[end:line_end].strip()
+    alone = (not head or head[-1] in ".!?…") and (not tail or tail[0] in ".!?" or tail[:1].isupper())
+    tacked_on = bool(head) and not tail
+    return glued or alone and bool(head or tail) or tacked_on
+
+
+def _drop_junk_sentences(body: str, removed: list[Removal]) -> str:
+    def cut(match: re.Match[str]) -> str:
+        removed.append(Removal("call to action or legal notice", match.group(0).strip()))
+        return ""
+
+    return _JUNK_SENTENCE.sub(cut, body)
+
+
+def _drop_title_repeats(lines: list[str], title: str, removed: list[Removal]) -> list[str]:
+    """Drop lines that only repeat the title (possibly with a stray number); keep questions."""
+    if not title:
+        return lines
+    title_key = _key(title)
+    kept = []
+    for line in lines:
+        key = _key(line)
+        if key and not line.rstrip().endswith("?") and re.sub(r"\s*\d+$", "", key) == title_key:
+            removed.append(Removal("repeated title", line.strip()))
+            continue
+        kept.append(line)
+    return kept
+
+
+def _tidy(lines: list[str]) -> str:
+    """Normalise bullets, spacing and stray punctuation; at most one blank line in a row."""
+    out: list[str] = []
+    for line in lines:
+        line = line.strip()
+        if line == PAGE_BREAK:
+            out.append(PAGE_BREAK)
+            continue
+        bullet = _BULLET.match(line)
+        if bullet:
+            line = "- " + line[bullet.end() :]
+        line = re.sub(r" {2,}", " ", line)
+        line = re.sub(r"\s+([,.;:!?)])", r"\1", line)
+        line = re.sub(r"([(])\s+", r"\1", line)
+        line = re.sub(r",\s*\.(?!\.)", ",", line)  # "condition (PID),." -> "condition (PID),"
+        line = re.sub(r"(?<!\.)\.\.(?!\.)", ".", line)  # "back.." -> "back." but keep "..."
+        line = re.sub(r"^[.,;:]\s*", "", line)
+        if line in {"-", "- ", "."}:
+            line = ""
+        if line or (out and out[-1] != ""):
+            out.append(line)
+    while out and out[-1] in ("", PAGE_BREAK):
+        if out[-1] == PAGE_BREAK:
+            break
+        out.pop()
+    return "\n".join(out).strip("\n ")

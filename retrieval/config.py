@@ -1,0 +1,82 @@
+"""Settings: one frozen dataclass holding every knob, read from RETRIEVAL_* variables.
+
+CLI options and app flags override fields with :meth:`Settings.with_overrides`; nothing
+else in the package reads the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+# Environment variable -> (field name, converter).
+_ENV_FIELDS = {
+    "RETRIEVAL_CORPUS": ("corpus_dir", Path),
+    "RETRIEVAL_INDEX": ("index_dir", Path),
+    "RETRIEVAL_MODEL": ("model", str),
+    "RETRIEVAL_BACKEND": ("backend", str),
+    "RETRIEVAL_TOP_K": ("top_k", int),
+    "RETRIEVAL_CHUNK_TOKENS": ("chunk_tokens", int),
+    "RETRIEVAL_OVERLAP_SENTENCES": ("overlap_sentences", int),
+    "RETRIEVAL_LOCALE": ("locale", str),
+    "RETRIEVAL_MAX_QUESTION_CHARS": ("max_question_chars", int),
+    "RETRIEVAL_SEARCH_MODE": ("search_mode", str),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the pipeline uses. Defaults were chosen by measurement (see EVALUATION.md)."""
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    model: str = DEFAULT_MODEL
+    # "torch" (sentence-transformers default) or "onnx" / "onnx-int8" where available.
+    backend: str = "torch"
+    # Word pieces per chunk, counted with the model's tokenizer on the embedded text,
+    # special tokens included. Must stay <= the model's max_seq_length (256).
+    chunk_tokens: int = 160
+    # Sentences repeated from the end of one chunk at the start of the next.
+    overlap_sentences: int = 1
+    # Prefix the embedded text with the article title and section heading.
+    embed_title: bool = True
+    top_k: int = 3
+    # "hybrid" (dense + BM25, fused), "dense" or "bm25".
+    search_mode: str = "hybrid"
+    locale: str = "uk"
+    max_question_chars: int = 2000
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Read RETRIEVAL_* variables; unknown values raise ValueError naming the variable."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name, (field, convert) in _ENV_FIELDS.items():
+            raw = env.get(name)
+            if raw is None or raw == "":
+                continue
+            try:
+                values[field] = convert(raw)
+            except ValueError:
+                raise ValueError(f"{name}={raw!r} is not a valid {convert.__name__}") from None
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        """Return a copy with the given fields replaced; ``None`` values are ignored."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        for key in ("corpus_dir", "index_dir"):
+            if key in given:
+                given[key] = Path(given[key])  # type: ignore[arg-type]
+        return dataclasses.replace(self, **given)  # type: ignore[arg-type]
+
+    def chunking_signature(self) -> dict[str, object]:
+        """The settings that change what is embedded: a change forces a full rebuild."""
+        return {
+            "chunk_tokens": self.chunk_tokens,
+            "overlap_sentences": self.overlap_sentences,
+            "embed_title": self.embed_title,
+        }

@@ -1,0 +1,58 @@
+"""The exceptions this package raises. Only the edges (cli.py, app.py) turn them into messages.
+
+    RetrievalError
+    ├── CorpusError            the corpus folder is missing, empty or unreadable
+    ├── IndexProblem           the index cannot be used as it is
+    │   ├── IndexNotFoundError     no index has been built yet
+    │   ├── IndexCorruptError      files are missing, truncated or disagree with the manifest
+    │   └── IndexMismatchError     built with another model or format
+    ├── BuildLockedError       another build holds the index lock
+    ├── ModelNotFoundError     the embedding model cannot be loaded offline
+    └── DocumentRejected       one document cannot be read (reported and skipped)
+
+Every message says what to do next.
+"""
+
+from __future__ import annotations
+
+REBUILD_HINT = "run `python -m retrieval build --full` to rebuild it"
+
+
+class RetrievalError(Exception):
+    """Base class: a problem the user can act on; its message says how."""
+
+
+class CorpusError(RetrievalError):
+    """The corpus folder is missing, empty, or has no readable document."""
+
+
+class IndexProblem(RetrievalError):
+    """The index cannot be used as it is."""
+
+
+class IndexNotFoundError(IndexProblem):
+    """No index exists in the index folder yet."""
+
+
+class IndexCorruptError(IndexProblem):
+    """Index files are missing, truncated, or disagree with the manifest."""
+
+
+class IndexMismatchError(IndexProblem):
+    """The index was built with another model or an unknown format version."""
+
+
+class BuildLockedError(RetrievalError):
+    """Another build is running on the same index folder."""
+
+
+class ModelNotFoundError(RetrievalError):
+    """The embedding model cannot be found or loaded without the network."""
+
+
+class DocumentRejected(RetrievalError):
+    """One document cannot be indexed; ``reason`` is shown in the build report."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -1,0 +1,378 @@
+"""Build the index from the corpus, re-embedding only what changed.
+
+Documents are compared with the previous manifest by (document id, hash of the final cleaned
+text and title). Unchanged documents keep their vectors; new and changed ones are chunked and
+embedded; removed ones disappear. A different model or chunking setting forces a full rebuild,
+and the report says why. When nothing changed, nothing is written and the model is not loaded.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrieval.chunking import Chunk, chunk_text
+from retrieval.cleaning import clean_text
+from retrieval.config import Settings
+from retrieval.dedup import deduplicate
+from retrieval.embeddings import Embedder, SentenceTransformerEmbedder
+from retrieval.errors import BuildLockedError, CorpusError, DocumentRejected, IndexProblem, RetrievalError
+from retrieval.reading import SUPPORTED_SUFFIXES, RawDocument, read_document
+from retrieval.store import IndexData, StoredDocument, build_faiss_index, fault_point, load_index, write_index
+
+LOCK_FILE = ".lock"
+# progress(stage, done, total): stage is "reading" or "embedding".
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BuildReport:
+    """What a build did. ``embedded``/``reused``/``removed_chunks`` count chunks."""
+
+    documents: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    reused: int = 0
+    removed: int = 0  # documents removed since the last build
+    removed_chunks: int = 0
+    added_documents: list[str] = field(default_factory=list)
+    changed_documents: list[str] = field(default_factory=list)
+    unchanged_documents: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)  # {"path", "reason"}
+    cleaning: list[dict[str, Any]] = field(default_factory=list)  # per document: chars removed
+    notes: list[str] = field(default_factory=list)
+    full_rebuild: bool = False
+    full_rebuild_reason: str = ""
+    wrote_index: bool = False
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    doc_id: str
+    title: str
+    text: str
+    kind: str
+    content_hash: str
+    chars_in: int
+    chars_removed: int
+    removals: dict[str, int]
+
+
+def build_index(
+    settings: Settings,
+    *,
+    full: bool = False,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+    wait_seconds: float = 0.0,
+) -> BuildReport:
+    """Bring ``settings.index_dir`` up to date with ``settings.corpus_dir``."""
+    started = time.perf_counter()
+    corpus_dir, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder {corpus_dir}/ does not exist: create it and add articles")
+    embedder = embedder or SentenceTransformerEmbedder(settings.model, backend=settings.backend)
+    report = BuildReport()
+    with index_lock(index_dir, wait_seconds=wait_seconds):
+        prepared = _prepare_documents(corpus_dir, report, progress)
+        fault_point("read")
+        if not prepared:
+            raise CorpusError(_empty_corpus_message(corpus_dir, report))
+        previous, reason = _previous_index(index_dir, settings, embedder, full)
+        report.full_rebuild, report.full_rebuild_reason = previous is None, reason
+        old_docs = previous.manifest["documents"] if previous else {}
+        rows_of = _rows_by_document(previous) if previous else {}
+
+        chunks: list[Chunk] = []
+        vectors: list[np.ndarray] = []
+        to_embed: list[Chunk] = []
+        placement: list[tuple[int, int]] = []  # (position in chunks, position in to_embed)
+        for doc in prepared:
+            old = old_docs.get(doc.doc_id)
+            if previous is not None and old and old.get("sha256") == doc.content_hash:
+                rows = rows_of.get(doc.doc_id, [])
+                chunks.extend(previous.chunks[i] for i in rows)
+                vectors.append(previous.vectors[rows])
+                report.reused += len(rows)
+                report.unchanged_documents += 1
+                continue
+            (report.changed_documents if old else report.added_documents).append(doc.doc_id)
+            for chunk in chunk_text(
+                doc.doc_id,
+                doc.title,
+                doc.text,
+                count_tokens=embedder.count_tokens,
+                max_tokens=min(settings.chunk_tokens, embedder.max_tokens),
+                overlap_sentences=settings.overlap_sentences,
+                embed_title=settings.embed_title,
+            ):
+                placement.append((len(chunks), len(to_embed)))
+                chunks.append(chunk)
+                to_embed.append(chunk)
+                vectors.append(np.zeros((1, 0), dtype=np.float32))  # placeholder, filled below
+        removed_ids = set(old_docs) - {doc.doc_id for doc in prepared}
+        report.removed = len(removed_ids)
+        report.removed_chunks = sum(int(old_docs[d].get("chunks", 0)) for d in removed_ids)
+
+        nothing_changed = previous is not None and not to_embed and not removed_ids and not report.changed_documents
+        if nothing_changed:
+            report.documents, report.chunks = len(prepared), len(chunks)
+            report.seconds = round(time.perf_counter() - started, 3)
+            return report
+
+        new_vectors = _embed(embedder, to_embed, settings, progress)
+        fault_point("embed")
+        matrix = _assemble(vectors, placement, new_vectors, embedder)
+        manifest = _manifest(settings, embedder, prepared, chunks, previous)
+        data = IndexData(
+            manifest=manifest,
+            chunks=chunks,
+            vectors=matrix,
+            documents={d.doc_id: StoredDocument(d.doc_id, d.title, d.text, d.kind) for d in prepared},
+            faiss_index=build_faiss_index(matrix),
+            bm25=_build_bm25(chunks),
+        )
+        write_index(index_dir, data)
+        report.wrote_index = True
+        report.embedded = len(to_embed)
+        report.documents, report.chunks = len(prepared), len(chunks)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+@contextmanager
+def index_lock(index_dir: Path, *, wait_seconds: float = 0.0) -> Iterator[None]:
+    """Hold an exclusive lock on the index folder. The kernel drops it if the build dies."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    path = index_dir / LOCK_FILE
+    handle = path.open("a+")
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                handle.close()
+                raise BuildLockedError(
+                    f"another build is already updating {index_dir}/ ({holder}); "
+                    "wait for it to finish and try again"
+                ) from None
+            time.sleep(0.2)
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        handle.flush()
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def discover_files(corpus_dir: Path, report: BuildReport) -> list[tuple[Path, str]]:
+    """Files under ``corpus_dir`` as (path, doc id), skipping (with a reason) what we cannot use."""
+    root = corpus_dir.resolve()
+    found: list[tuple[Path, str]] = []
+    for dirpath, dirnames, filenames in os.walk(corpus_dir, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            doc_id = path.relative_to(corpus_dir).as_posix()
+            if name.startswith("."):
+                continue
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    report.skipped.append({"path": doc_id, "reason": "symbolic link to a file outside the corpus folder"})
+                    continue
+            if not path.is_file():
+                report.skipped.append({"path": doc_id, "reason": "not a regular file"})
+                continue
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                report.skipped.append(
+                    {"path": doc_id, "reason": f"unsupported file type {path.suffix or '(no extension)'}; "
+                     f"supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}"}
+                )
+                continue
+            found.append((path, doc_id))
+    return found
+
+
+def _prepare_documents(corpus_dir: Path, report: BuildReport, progress: Progress | None) -> list[_Prepared]:
+    files = discover_files(corpus_dir, report)
+    raw: list[RawDocument] = []
+    cleaned: dict[str, tuple[RawDocument, str, int, dict[str, int]]] = {}
+    for done, (path, doc_id) in enumerate(files, 1):
+        try:
+            document = read_document(path, doc_id)
+        except DocumentRejected as rejected:
+            report.skipped.append({"path": doc_id, "reason": rejected.reason})
+            continue
+        result = clean_text(document.text, title=document.title)
+        if not result.text.strip("\f \n"):
+            report.skipped.append({"path": doc_id, "reason": "nothing left after removing web-page junk"})
+            continue
+        removals: dict[str, int] = {}
+        for removal in result.removed:
+            removals[removal.reason] = removals.get(removal.reason, 0) + len(removal.text)
+        report.notes.extend(f"{doc_id}: {note}" for note in document.notes)
+        raw.append(document)
+        cleaned[doc_id] = (document, result.text, result.chars_in, removals)
+        if progress:
+            progress("reading", done, len(files))
+    deduplicated = deduplicate({doc_id: value[1] for doc_id, value in cleaned.items()})
+    prepared = []
+    for doc_id, (document, _, chars_in, removals) in cleaned.items():
+        dedup = deduplicated[doc_id]
+        if dedup.removed_paragraphs:
+            removals["duplicate of another document"] = len(cleaned[doc_id][1]) - len(dedup.text)
+            report.notes.append(
+                f"{doc_id}: {dedup.removed_paragraphs} paragraph(s) also in {', '.join(dedup.duplicate_of)} "
+                "were indexed there only"
+            )
+        if not dedup.text.strip("\f \n"):
+            report.skipped.append({"path": doc_id, "reason": f"duplicate of {', '.join(dedup.duplicate_of)}"})
+            continue
+        content_hash = hashlib.sha256(f"{document.title}\n{dedup.text}".encode()).hexdigest()
+        chars_removed = max(chars_in - len(dedup.text), 0)
+        report.cleaning.append(
+            {
+                "path": doc_id,
+                "chars_in": chars_in,
+                "chars_removed": chars_removed,
+                "percent_removed": round(100 * chars_removed / max(chars_in, 1), 1),
+                "removed": removals,
+            }
+        )
+        prepared.append(
+            _Prepared(doc_id, document.title, dedup.text, document.kind, content_hash, chars_in, chars_removed, removals)
+        )
+    return prepared
+
+
+def _empty_corpus_message(corpus_dir: Path, report: BuildReport) -> str:
+    if not report.skipped:
+        return f"corpus folder {corpus_dir}/ has no documents: add .txt, .md, .html or .pdf files"
+    reasons = "; ".join(f"{s['path']}: {s['reason']}" for s in report.skipped[:5])
+    more = f" (and {len(report.skipped) - 5} more)" if len(report.skipped) > 5 else ""
+    return f"no readable documents in {corpus_dir}/: {len(report.skipped)} skipped: {reasons}{more}"
+
+
+def _previous_index(
+    index_dir: Path, settings: Settings, embedder: Embedder, full: bool
+) -> tuple[IndexData | None, str]:
+    if full:
+        return None, "--full was given"
+    try:
+        previous = load_index(index_dir)
+    except IndexProblem as problem:
+        if not (index_dir / "manifest.json").exists():
+            return None, "no previous index"
+        return None, f"the previous index could not be used ({problem}); rebuilding it from scratch"
+    model = previous.manifest.get("model", {})
+    if model.get("name") != settings.model or model.get("fingerprint") != embedder.fingerprint:
+        return None, (
+            f"the model changed (index: {model.get('name')} {model.get('fingerprint')}, "
+            f"now: {settings.model} {embedder.fingerprint}): every chunk is embedded again"
+        )
+    if previous.manifest.get("chunking") != settings.chunking_signature():
+        return None, (
+            f"chunking settings changed (index: {json.dumps(previous.manifest.get('chunking'))}, "
+            f"now: {json.dumps(settings.chunking_signature())}): every chunk is embedded again"
+        )
+    return previous, ""
+
+
+def _rows_by_document(previous: IndexData) -> dict[str, list[int]]:
+    rows: dict[str, list[int]] = {}
+    for row, chunk in enumerate(previous.chunks):
+        rows.setdefault(chunk.doc_id, []).append(row)
+    return rows
+
+
+def _embed(embedder: Embedder, chunks: list[Chunk], settings: Settings, progress: Progress | None) -> np.ndarray:
+    texts = [chunk.embedded_text(embed_title=settings.embed_title) for chunk in chunks]
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress("embedding", done, len(texts))
+
+    if progress:
+        progress("embedding", 0, len(texts))
+    return embedder.embed(texts, progress=advance)
+
+
+def _assemble(
+    vectors: list[np.ndarray], placement: list[tuple[int, int]], new_vectors: np.ndarray, embedder: Embedder
+) -> np.ndarray:
+    """Stack reused blocks and newly embedded rows in chunk order."""
+    new_rows = iter(new_vectors)
+    blocks = [next(new_rows)[None, :] if block.shape[1] == 0 else block for block in vectors]
+    if not blocks:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    return np.ascontiguousarray(np.vstack(blocks), dtype=np.float32)
+
+
+def _build_bm25(chunks: list[Chunk]):  # type: ignore[no-untyped-def]
+    from retrieval.lexical import build_bm25
+
+    return build_bm25([f"{c.title}\n{c.section}\n{c.text}" for c in chunks])
+
+
+def _manifest(
+    settings: Settings, embedder: Embedder, prepared: list[_Prepared], chunks: list[Chunk], previous: IndexData | None
+) -> dict[str, Any]:
+    per_doc: dict[str, int] = {}
+    for chunk in chunks:
+        per_doc[chunk.doc_id] = per_doc.get(chunk.doc_id, 0) + 1
+    old_docs = previous.manifest["documents"] if previous else {}
+    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    documents = {}
+    for doc in prepared:
+        old = old_docs.get(doc.doc_id, {})
+        unchanged = old.get("sha256") == doc.content_hash
+        documents[doc.doc_id] = {
+            "sha256": doc.content_hash,
+            "title": doc.title,
+            "kind": doc.kind,
+            "chunks": per_doc.get(doc.doc_id, 0),
+            "chars_in": doc.chars_in,
+            "chars_removed": doc.chars_removed,
+            "indexed_at": old.get("indexed_at", now) if unchanged else now,
+        }
+    return {
+        "built_at": now,
+        "model": {
+            "name": settings.model,
+            "fingerprint": embedder.fingerprint,
+            "dimension": embedder.dimension,
+            "max_tokens": embedder.max_tokens,
+        },
+        "chunking": settings.chunking_signature(),
+        "counts": {"documents": len(prepared), "chunks": len(chunks)},
+        "documents": documents,
+        "previous_generation": previous.manifest.get("generation", "") if previous else "",
+    }
+
+
+__all__ = ["BuildReport", "build_index", "index_lock", "discover_files", "RetrievalError"]

@@ -1,0 +1,274 @@
+"""The index folder: its format, atomic writes and checked loads. The format lives here only.
+
+    index/
+      manifest.json          the commit point: format, model, settings, counts, file hashes,
+                             per-document hashes; names the generation folder in use
+      gen-<id>/
+        chunks.jsonl         one Chunk per line; line i <-> row i of vectors.npy <-> FAISS id i
+        vectors.npy          float32 (n, dim), L2-normalised; reused for unchanged documents
+        faiss.index          inner-product index over vectors.npy (flat, or HNSW when large)
+        documents.jsonl      each document's title, source and cleaned text (for "read more")
+        bm25/                the BM25 index over the same chunks (bm25s' plain files)
+      .lock                  held (flock) while a build runs
+
+A build writes a complete new generation folder, fsyncs it, then replaces ``manifest.json``
+in one ``os.replace``. A reader therefore sees the old index or the new one, never a mix; a
+build killed at any point leaves the previous generation serving. The previous generation is
+kept one build longer for readers that were just opening it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retrieval.chunking import Chunk
+from retrieval.errors import REBUILD_HINT, IndexCorruptError, IndexMismatchError, IndexNotFoundError
+
+INDEX_FORMAT = 1
+MANIFEST_FILE = "manifest.json"
+CHUNKS_FILE = "chunks.jsonl"
+VECTORS_FILE = "vectors.npy"
+FAISS_FILE = "faiss.index"
+DOCUMENTS_FILE = "documents.jsonl"
+BM25_DIR = "bm25"
+HNSW_THRESHOLD = 50_000  # chunks; below this exact search is faster than 50 ms p95 anyway
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    doc_id: str
+    title: str
+    text: str  # cleaned text, as indexed
+    kind: str = "text"
+
+
+@dataclass
+class IndexData:
+    """Everything one index generation holds, in memory."""
+
+    manifest: dict[str, Any]
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    documents: dict[str, StoredDocument] = field(default_factory=dict)
+    faiss_index: Any = None
+    bm25: Any = None
+    generation_dir: Path | None = None
+
+
+def fault_point(step: str) -> None:
+    """Test hook: with RETRIEVAL_FAULT_AT=<step>, the process kills itself here (like kill -9)."""
+    if os.environ.get("RETRIEVAL_FAULT_AT") == step:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def read_manifest(index_dir: Path) -> dict[str, Any]:
+    path = index_dir / MANIFEST_FILE
+    if not path.exists():
+        raise IndexNotFoundError(f"no index in {index_dir}/: run `python -m retrieval build` first")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise IndexCorruptError(f"{path} is unreadable ({error}); {REBUILD_HINT}") from None
+    if not isinstance(manifest, dict) or "format" not in manifest:
+        raise IndexCorruptError(f"{path} is not an index manifest; {REBUILD_HINT}")
+    if manifest["format"] != INDEX_FORMAT:
+        raise IndexMismatchError(
+            f"{index_dir}/ uses index format {manifest['format']}, this version reads format "
+            f"{INDEX_FORMAT}; {REBUILD_HINT}"
+        )
+    return manifest
+
+
+def write_index(index_dir: Path, data: IndexData) -> Path:
+    """Write a new generation and commit it by replacing the manifest. Returns the folder."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    generation = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    folder = index_dir / generation
+    tmp = index_dir / f".{generation}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        _write_jsonl(tmp / CHUNKS_FILE, (asdict(chunk) for chunk in data.chunks))
+        fault_point("write:chunks")
+        with (tmp / VECTORS_FILE).open("wb") as handle:
+            np.save(handle, np.ascontiguousarray(data.vectors, dtype=np.float32))
+            _sync(handle)
+        fault_point("write:vectors")
+        import faiss
+
+        faiss.write_index(data.faiss_index, str(tmp / FAISS_FILE))
+        fault_point("write:faiss")
+        _write_jsonl(tmp / DOCUMENTS_FILE, (asdict(doc) for doc in data.documents.values()))
+        if data.bm25 is not None:
+            data.bm25.save(str(tmp / BM25_DIR))
+        fault_point("write:bm25")
+        files = {name: _file_record(tmp / name) for name in (CHUNKS_FILE, VECTORS_FILE, FAISS_FILE, DOCUMENTS_FILE)}
+        _sync_dir(tmp)
+        os.replace(tmp, folder)
+        _sync_dir(index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    manifest = dict(data.manifest, format=INDEX_FORMAT, generation=generation, files=files)
+    fault_point("before-manifest")
+    _write_json_atomically(index_dir / MANIFEST_FILE, manifest)
+    fault_point("after-manifest")
+    data.manifest = manifest
+    _remove_old_generations(index_dir, keep={generation, data.manifest.get("previous_generation", "")})
+    return folder
+
+
+def load_index(index_dir: Path, *, verify: bool = True) -> IndexData:
+    """Load and cross-check the current generation; raise an IndexProblem that says what to do."""
+    for attempt in range(2):
+        manifest = read_manifest(index_dir)
+        folder = index_dir / str(manifest.get("generation", ""))
+        try:
+            return _load_generation(index_dir, folder, manifest, verify=verify)
+        except FileNotFoundError:
+            if attempt == 0 and read_manifest(index_dir).get("generation") != manifest.get("generation"):
+                continue  # a build committed while we were opening the old generation
+            raise IndexCorruptError(f"index files are missing from {folder}; {REBUILD_HINT}") from None
+    raise AssertionError("unreachable")
+
+
+def _load_generation(index_dir: Path, folder: Path, manifest: dict[str, Any], *, verify: bool) -> IndexData:
+    files = manifest.get("files", {})
+    for name in (CHUNKS_FILE, VECTORS_FILE, FAISS_FILE, DOCUMENTS_FILE):
+        path = folder / name
+        if not path.exists():
+            raise FileNotFoundError(path)
+        expected = files.get(name, {})
+        size = path.stat().st_size
+        if expected.get("bytes") != size:
+            raise IndexCorruptError(
+                f"{path} is {size} bytes but the manifest says {expected.get('bytes')} "
+                f"(truncated or replaced); {REBUILD_HINT}"
+            )
+        if verify and expected.get("sha256") != _sha256(path):
+            raise IndexCorruptError(f"{path} does not match its checksum (corrupted); {REBUILD_HINT}")
+    try:
+        chunks = [Chunk(**{**row, "pages": tuple(row.get("pages", ()))}) for row in _read_jsonl(folder / CHUNKS_FILE)]
+        vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)
+        documents = {row["doc_id"]: StoredDocument(**row) for row in _read_jsonl(folder / DOCUMENTS_FILE)}
+        import faiss
+
+        faiss_index = faiss.read_index(str(folder / FAISS_FILE))
+    except (ValueError, TypeError, KeyError, OSError, RuntimeError, json.JSONDecodeError) as error:
+        raise IndexCorruptError(f"cannot read the index in {folder}: {error}; {REBUILD_HINT}") from None
+    counts = manifest.get("counts", {})
+    dimension = manifest.get("model", {}).get("dimension")
+    problems = []
+    if len(chunks) != counts.get("chunks"):
+        problems.append(f"{len(chunks)} chunks but the manifest says {counts.get('chunks')}")
+    if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
+        problems.append(f"{vectors.shape[0] if vectors.ndim else 0} vectors for {len(chunks)} chunks")
+    elif vectors.shape[1] != dimension:
+        problems.append(f"vectors have dimension {vectors.shape[1]}, the manifest says {dimension}")
+    if faiss_index.ntotal != len(chunks):
+        problems.append(f"the FAISS index holds {faiss_index.ntotal} vectors for {len(chunks)} chunks")
+    if len(documents) != counts.get("documents"):
+        problems.append(f"{len(documents)} documents but the manifest says {counts.get('documents')}")
+    if problems:
+        raise IndexCorruptError(f"the index in {index_dir}/ is inconsistent: {'; '.join(problems)}; {REBUILD_HINT}")
+    bm25 = None
+    if (folder / BM25_DIR).is_dir():
+        bm25 = _load_bm25(folder / BM25_DIR)
+    return IndexData(manifest, chunks, vectors, documents, faiss_index, bm25, folder)
+
+
+def _load_bm25(path: Path):  # type: ignore[no-untyped-def]
+    import bm25s
+
+    try:
+        return bm25s.BM25.load(str(path), load_corpus=False, mmap=False)
+    except Exception as error:
+        raise IndexCorruptError(f"cannot read the BM25 index in {path}: {error}; {REBUILD_HINT}") from None
+
+
+def build_faiss_index(vectors: np.ndarray):  # type: ignore[no-untyped-def]
+    """Exact inner-product search; HNSW above HNSW_THRESHOLD chunks (see BENCHMARKS.md)."""
+    import faiss
+
+    dimension = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else 384
+    if len(vectors) >= HNSW_THRESHOLD:
+        index = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 128
+    else:
+        index = faiss.IndexFlatIP(dimension)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def _write_jsonl(path: Path, rows) -> None:  # type: ignore[no-untyped-def]
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        _sync(handle)
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def _write_json_atomically(path: Path, value: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            json.dump(value, handle, ensure_ascii=False, indent=1)
+            _sync(handle)
+        os.replace(tmp, path)
+        _sync_dir(path.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _file_record(path: Path) -> dict[str, Any]:
+    return {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _sync(handle) -> None:  # type: ignore[no-untyped-def]
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def _sync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_old_generations(index_dir: Path, *, keep: set[str]) -> None:
+    for entry in index_dir.iterdir():
+        name = entry.name
+        if entry.is_dir() and name not in keep and (name.startswith("gen-") or (name.startswith(".gen-") and name.endswith(".tmp"))):
+            shutil.rmtree(entry, ignore_errors=True)
