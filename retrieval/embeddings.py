@@ -147,7 +147,6 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        os.environ.setdefault("TQDM_DISABLE", "1") if os.environ.get("RETRIEVAL_QUIET_LOAD") else None
         import logging
 
         for noisy in ("sentence_transformers", "transformers", "huggingface_hub"):

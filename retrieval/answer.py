@@ -1,0 +1,157 @@
+"""Answer a question: triage first, then retrieval, coverage, highlighting and the reply.
+
+The order is the safety order: the emergency check runs on the raw question before anything
+else, so no topic filter, injected instruction or retrieval failure can hide a care card; a
+dosing question is declined even when the articles mention the medicine; every answer,
+declines included, carries the disclaimer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from retrieval.care import care_card, disclaimer, dosing_decline, safety_net_line
+from retrieval.coverage import assess_coverage
+from retrieval.formatting import compose_message
+from retrieval.highlight import best_sentences, idf_from_bm25
+from retrieval.search import Passage, Retriever
+from retrieval.triage import Triage, assess
+
+_GREETING = re.compile(r"^\W*(?:hi|hello|hey|hiya|good\s+(?:morning|afternoon|evening)|thanks?|thank\s+you|cheers)\W*$", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+@dataclass
+class Answer:
+    """What the CLI, the chat and ``/ask`` return for one question."""
+
+    query: str
+    passages: list[Passage]
+    disclaimer: str
+    message: str
+    triage: Triage
+    covered: bool
+    care_card: str | None = None
+    not_covered_reason: str = ""
+    notes: list[str] = field(default_factory=list)
+    safety_net_text: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON contract: query, passages[text, source, title, score], disclaimer,
+        message; extended with triage, covered, highlight and more (never removed)."""
+        return {
+            "query": self.query,
+            "passages": [passage_json(p) for p in self.passages],
+            "disclaimer": self.disclaimer,
+            "message": self.message,
+            "triage": self.triage.level,
+            "covered": self.covered,
+            "care_card": self.care_card,
+            "safety_net": self.triage.safety_net,
+            "dosing": self.triage.dosing,
+            "triage_reasons": list(self.triage.reasons),
+            "notes": self.notes,
+        }
+
+
+def passage_json(passage: Passage) -> dict[str, Any]:
+    chunk = passage.chunk
+    return {
+        "text": chunk.text,
+        "source": chunk.doc_id,
+        "title": chunk.title,
+        "score": round(passage.score, 6),
+        "section": chunk.section,
+        "pages": list(chunk.pages),
+        "highlight": passage.highlight,
+        "chunk_id": chunk.id,
+        "dense_score": round(passage.dense_score, 4),
+        "bm25_score": round(passage.lexical_score, 4),
+    }
+
+
+def clean_question(question: str, *, max_chars: int) -> tuple[str, list[str]]:
+    """Make any input safe to process: no control characters, NULs or lone surrogates; cut
+    to ``max_chars`` with a note saying so."""
+    notes = []
+    text = question.encode("utf-8", "replace").decode("utf-8", "replace")
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) > max_chars:
+        text = text[:max_chars].rsplit(" ", 1)[0] if " " in text[:max_chars] else text[:max_chars]
+        notes.append(f"Your question was longer than {max_chars:,} characters; only the first {len(text):,} were used.")
+    return text, notes
+
+
+def answer_question(retriever: Retriever, question: str, *, k: int | None = None, locale: str | None = None) -> Answer:
+    settings = retriever.settings
+    locale = locale or settings.locale
+    k = max(1, min(int(k or settings.top_k), 20))
+    text, notes = clean_question(question if isinstance(question, str) else str(question), max_chars=settings.max_question_chars)
+    triage = assess(text)
+    card = care_card(triage, locale)
+    note_disclaimer = disclaimer(locale)
+
+    def reply(passages: list[Passage], covered: bool, reason: str = "", body: str = "") -> Answer:
+        safety_net = safety_net_line(locale) if triage.safety_net and triage.level == "none" else ""
+        message = compose_message(
+            card=card, body=body, passages=passages, safety_net=safety_net, disclaimer=note_disclaimer
+        )
+        return Answer(text, passages, note_disclaimer, message, triage, covered, card, reason, notes, safety_net)
+
+    if not text or not re.search(r"\w", text):
+        return reply([], False, "empty question", "Please type a question about back or leg pain.")
+    if triage.level == "emergency":
+        # Nothing before or beside the care card: no self-care passages that could distract.
+        return reply([], False, "emergency: passages withheld")
+    if triage.dosing:
+        return reply([], False, "medicine dosing question", dosing_decline(locale))
+    if _GREETING.match(text):
+        return reply([], False, "greeting", _scope_text(retriever))
+    result = retriever.search(text, k=k)
+    coverage = assess_coverage(result)
+    if not coverage.covered:
+        return reply([], False, coverage.reason, _not_covered_text(retriever))
+    idf = _idf(retriever)
+    passages = [_with_highlight(p, text, idf) for p in result.passages]
+    return reply(passages, True, "", "")
+
+
+def _with_highlight(passage: Passage, question: str, idf: dict[str, float]) -> Passage:
+    from dataclasses import replace
+
+    return replace(passage, highlight=best_sentences(question, passage.chunk.text, idf=idf))
+
+
+def _idf(retriever: Retriever) -> dict[str, float]:
+    data = retriever.data
+    cached = getattr(data, "_idf_cache", None)
+    if cached is None:
+        cached = idf_from_bm25(data.bm25, len(data.chunks)) if data.bm25 is not None else {}
+        data._idf_cache = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def covered_topics(retriever: Retriever, limit: int = 6) -> list[str]:
+    titles = sorted({doc.title for doc in retriever.data.documents.values()}, key=len)
+    return titles[:limit]
+
+
+def _not_covered_text(retriever: Retriever) -> str:
+    topics = "; ".join(covered_topics(retriever))
+    return (
+        "The articles here do not cover that question, so I have no passage to show you. "
+        "This assistant only finds passages about back and leg pain in its articles"
+        + (f", which cover: {topics}." if topics else ".")
+        + " Try asking about causes of low back pain, stretches and exercises, sleeping positions, posture, or lifting."
+    )
+
+
+def _scope_text(retriever: Retriever) -> str:
+    return (
+        "Hello! Ask me a question about back or leg pain, for example \"how should I sleep with low back "
+        "pain?\" and I will show you the most relevant passages from the articles, with their sources."
+    )

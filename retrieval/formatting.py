@@ -1,0 +1,93 @@
+"""Turn answers into text people read: the chat/JSON ``message`` (Markdown) and CLI text.
+
+Document and question text is escaped before it goes into Markdown, so that HTML, links or
+images inside an article are shown literally and never rendered, loaded or run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from retrieval.search import Passage
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~=^$&])")
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape Markdown and HTML syntax so the text renders literally.
+
+    Example: "<img src=x onerror=alert(1)>" -> "\\<img src\\=x onerror\\=alert\\(1\\)\\>"
+    """
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return re.sub(r"^(\s*)([-+*]|\d+\.)(\s)", lambda m: f"{m.group(1)}\\{m.group(2)}{m.group(3)}", text, flags=re.M)
+
+
+def source_label(passage: Passage) -> str:
+    chunk = passage.chunk
+    pages = chunk.pages
+    if not pages:
+        return chunk.doc_id
+    where = f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}–{pages[-1]}"
+    return f"{chunk.doc_id}, {where}"
+
+
+def passage_markdown(number: int, passage: Passage) -> str:
+    chunk = passage.chunk
+    heading = f"**{number}. {escape_markdown(chunk.title)}**"
+    if chunk.section:
+        heading += f" · {escape_markdown(chunk.section)}"
+    text = escape_markdown(chunk.text)
+    if passage.highlight:
+        marked = escape_markdown(passage.highlight)
+        if marked in text:
+            text = text.replace(marked, f"**{marked}**", 1)
+    text = "\n".join(line for line in text.split("\n"))
+    return f"{heading}\n\n{text}\n\n*Source: {escape_markdown(source_label(passage))}*"
+
+
+def compose_message(
+    *, card: str | None, body: str, passages: Sequence[Passage], safety_net: str, disclaimer: str
+) -> str:
+    """Care card first, then the reply or passages, the safety net, and the disclaimer last."""
+    parts: list[str] = []
+    if card:
+        parts.append(card)
+    if body:
+        parts.append(body)
+    if passages:
+        parts.append("Here is what the articles say:" if not card else "What the articles say (after the advice above):")
+        parts.extend(passage_markdown(i, p) for i, p in enumerate(passages, 1))
+    if safety_net:
+        parts.append(f"**{safety_net}**")
+    parts.append(f"*{disclaimer}*")
+    return "\n\n".join(parts)
+
+
+def render_text(answer, *, color: bool = False) -> str:  # type: ignore[no-untyped-def]
+    """Plain-text rendering for the terminal; the highlighted sentence in bold when ``color``."""
+    bold, dim, reset = ("\033[1m", "\033[2m", "\033[0m") if color else ("", "", "")
+    out: list[str] = []
+    if answer.care_card:
+        out.append(answer.care_card)
+    if answer.notes:
+        out.extend(answer.notes)
+    if not answer.passages:
+        body = answer.message
+        if answer.care_card:
+            body = body.replace(answer.care_card, "", 1)
+        out.append(body.replace(f"*{answer.disclaimer}*", "").strip())
+    for number, passage in enumerate(answer.passages, 1):
+        chunk = passage.chunk
+        text = chunk.text
+        if passage.highlight and passage.highlight in text:
+            marker_open, marker_close = (bold, reset) if color else (">>", "<<")
+            text = text.replace(passage.highlight, f"{marker_open}{passage.highlight}{marker_close}", 1)
+        section = f" · {chunk.section}" if chunk.section else ""
+        out.append(f"{bold}{number}. {chunk.title}{section}{reset}\n{text}\n{dim}Source: {source_label(passage)} (score {passage.score:.3f}){reset}")
+    if answer.passages and answer.safety_net_text:
+        out.append(f"{bold}{answer.safety_net_text}{reset}")
+    out.append(f"{dim}{answer.disclaimer}{reset}")
+    return "\n\n".join(part for part in out if part)

@@ -1,0 +1,72 @@
+"""Pick the sentence(s) of a passage that best answer the question.
+
+Lexical and cheap (no extra model call per sentence): each sentence is scored by the
+IDF-weighted share of the question's stemmed words it contains, with a small bonus for
+the passage's own best BM25 terms. Ties go to the earlier sentence.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+from retrieval.lexical import tokenize
+
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"”’)]?|$)")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and list items of a passage, in order (a light splitter for display)."""
+    return [s.strip() for s in _SENTENCE.findall(text) if len(s.strip()) > 2]
+
+
+def best_sentences(question: str, text: str, *, idf: dict[str, float] | None = None, limit: int = 2) -> str:
+    """The best-matching sentence, plus the next best if it scores nearly as well.
+
+    Example: best_sentences("is ice or heat better", "Rest well. Ice is best in the first
+    48 hours. Then heat.") -> "Ice is best in the first 48 hours. Then heat."
+    """
+    sentences = split_sentences(text)
+    if not sentences:
+        return ""
+    query_terms = set(tokenize([question])[0])
+    if not query_terms:
+        return sentences[0]
+    tokens = tokenize(sentences)
+    weights = {term: (idf or {}).get(term, 1.0) for term in query_terms}
+    total = sum(weights.values()) or 1.0
+    scores = [sum(weights[t] for t in set(sentence_tokens) & query_terms) / total for sentence_tokens in tokens]
+    ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+    best = ranked[0]
+    if scores[best] == 0:
+        return sentences[0]
+    picked = [best]
+    for index in ranked[1:limit]:
+        if scores[index] >= 0.8 * scores[best] and abs(index - best) == 1:
+            picked.append(index)
+    return " ".join(sentences[i] for i in sorted(picked))
+
+
+def idf_from_bm25(retriever, n_documents: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Inverse document frequencies from a bm25s index's vocabulary, for weighting terms."""
+    vocabulary: dict[str, int] = getattr(retriever, "vocab_dict", None) or {}
+    scores = getattr(retriever, "scores", None)
+    if not vocabulary or scores is None or "indptr" not in scores:
+        return {}
+    indptr = scores["indptr"]
+    out = {}
+    for term, column in vocabulary.items():
+        df = int(indptr[column + 1] - indptr[column]) if column + 1 < len(indptr) else 1
+        out[term] = math.log(1 + (n_documents - df + 0.5) / (df + 0.5))
+    return out
+
+
+def mark(text: str, highlight: str, *, before: str = "**", after: str = "**") -> str:
+    """Wrap the highlighted sentence(s) inside ``text`` with markers (for CLI and chat)."""
+    if not highlight or highlight not in text:
+        return text
+    return text.replace(highlight, f"{before}{highlight}{after}", 1)
+
+
+__all__: Sequence[str] = ("best_sentences", "split_sentences", "idf_from_bm25", "mark")

@@ -1,0 +1,206 @@
+"""Find the passages that best answer a question: dense (FAISS) + BM25, fused, diversified.
+
+``Retriever.load`` opens the index once and keeps the model loaded; ``search`` is then a
+single query encode, one FAISS search and one BM25 scoring pass. ``refresh`` picks up a new
+index generation written by a rebuild, without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.chunking import Chunk
+from retrieval.config import Settings
+from retrieval.embeddings import Embedder, SentenceTransformerEmbedder
+from retrieval.errors import REBUILD_HINT, IndexMismatchError
+from retrieval.store import IndexData, StoredDocument, load_index, read_manifest
+
+SEARCH_MODES = ("hybrid", "dense", "bm25")
+RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
+CANDIDATES = 50
+NEAR_DUPLICATE = 0.92  # cosine similarity above which two passages say the same thing
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk found for a question, with the evidence behind its rank."""
+
+    chunk: Chunk
+    score: float  # the fused score used for ranking
+    dense_score: float  # cosine similarity with the question
+    lexical_score: float  # BM25 score
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    highlight: str = ""
+    context_before: str = ""
+    context_after: str = ""
+
+    @property
+    def source(self) -> str:
+        return self.chunk.doc_id
+
+    @property
+    def title(self) -> str:
+        return self.chunk.title
+
+
+@dataclass
+class SearchResult:
+    query: str
+    passages: list[Passage]
+    query_vector: np.ndarray | None = None
+    best_dense: float = 0.0
+    best_lexical: float = 0.0
+    candidates: list[Passage] = field(default_factory=list)
+
+
+class Retriever:
+    """Question -> passages over one index, with the model loaded once."""
+
+    def __init__(self, data: IndexData, embedder: Embedder, settings: Settings) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self._lock = threading.Lock()
+        self._data = data
+        self._check_model(data)
+
+    @classmethod
+    def load(cls, settings: Settings, *, embedder: Embedder | None = None) -> Retriever:
+        embedder = embedder or SentenceTransformerEmbedder(settings.model, backend=settings.backend)
+        return cls(load_index(Path(settings.index_dir)), embedder, settings)
+
+    @property
+    def data(self) -> IndexData:
+        return self._data
+
+    @property
+    def generation(self) -> str:
+        return str(self._data.manifest.get("generation", ""))
+
+    def refresh(self) -> bool:
+        """Load a newer index generation if a build committed one; True if it changed."""
+        manifest = read_manifest(Path(self.settings.index_dir))
+        if manifest.get("generation") == self.generation:
+            return False
+        data = load_index(Path(self.settings.index_dir))
+        self._check_model(data)
+        with self._lock:
+            self._data = data
+        return True
+
+    def document(self, doc_id: str) -> StoredDocument | None:
+        return self._data.documents.get(doc_id)
+
+    def _check_model(self, data: IndexData) -> None:
+        model = data.manifest.get("model", {})
+        if model.get("name") != self.embedder.model_name or model.get("fingerprint") != self.embedder.fingerprint:
+            raise IndexMismatchError(
+                f"the index was built with model {model.get('name')} ({model.get('fingerprint')}), "
+                f"but the current model is {self.embedder.model_name} ({self.embedder.fingerprint}); {REBUILD_HINT}"
+            )
+
+    def encode(self, query: str) -> np.ndarray:
+        return self.embedder.embed([query])[0]
+
+    def search(self, query: str, *, k: int = 3, mode: str | None = None, query_vector: np.ndarray | None = None) -> SearchResult:
+        mode = mode or self.settings.search_mode
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(SEARCH_MODES)}")
+        data = self._data  # one consistent generation for the whole query
+        n = len(data.chunks)
+        if n == 0 or not query.strip():
+            return SearchResult(query, [])
+        vector = self.encode(query) if query_vector is None else query_vector
+        dense = _dense_scores(data, vector, min(CANDIDATES, n))
+        lexical = _lexical_scores(data, query)
+        dense_order = sorted(dense, key=lambda i: -dense[i])
+        lexical_order = [int(i) for i in np.argsort(-lexical)[: min(CANDIDATES, n)] if lexical[i] > 0]
+        dense_rank = {row: r for r, row in enumerate(dense_order, 1)}
+        lexical_rank = {row: r for r, row in enumerate(lexical_order, 1)}
+        if mode == "dense":
+            fused = {row: dense[row] for row in dense_order}
+        elif mode == "bm25":
+            fused = {row: float(lexical[row]) for row in lexical_order}
+        else:
+            fused = {}
+            for row in set(dense_rank) | set(lexical_rank):
+                fused[row] = sum(1.0 / (RRF_K + ranks[row]) for ranks in (dense_rank, lexical_rank) if row in ranks)
+        order = sorted(fused, key=lambda row: -fused[row])
+        all_dense = data.vectors[order] @ vector if order else np.zeros(0)
+        candidates = [
+            Passage(
+                chunk=data.chunks[row],
+                score=float(fused[row]),
+                dense_score=float(all_dense[i]),
+                lexical_score=float(lexical[row]),
+                dense_rank=dense_rank.get(row),
+                lexical_rank=lexical_rank.get(row),
+            )
+            for i, row in enumerate(order)
+        ]
+        chosen = _diversify(candidates, [data.vectors[row] for row in order], k)
+        return SearchResult(
+            query,
+            chosen,
+            query_vector=vector,
+            best_dense=float(max(dense.values(), default=0.0)),
+            best_lexical=float(lexical.max(initial=0.0)),
+            candidates=candidates,
+        )
+
+
+def _dense_scores(data: IndexData, vector: np.ndarray, k: int) -> dict[int, float]:
+    scores, rows = data.faiss_index.search(np.asarray(vector, dtype=np.float32)[None, :], k)
+    return {int(row): float(score) for row, score in zip(rows[0], scores[0]) if row >= 0}
+
+
+def _lexical_scores(data: IndexData, query: str) -> np.ndarray:
+    if data.bm25 is None:
+        return np.zeros(len(data.chunks), dtype=np.float32)
+    from retrieval.lexical import bm25_scores
+
+    return bm25_scores(data.bm25, query, len(data.chunks))
+
+
+def _diversify(candidates: list[Passage], vectors: list[np.ndarray], k: int) -> list[Passage]:
+    """Top ``k`` without near-duplicates or overlapping chunks, spreading across articles.
+
+    A passage from an article already chosen gives way to the best passage from another
+    article when that one scores at least 85% as well.
+    """
+    chosen: list[int] = []
+    pool = list(range(len(candidates)))
+    while pool and len(chosen) < k:
+        pick = None
+        for index in pool:
+            if _is_redundant(index, chosen, candidates, vectors):
+                continue
+            if pick is None:
+                pick = index
+                if candidates[index].source not in {candidates[c].source for c in chosen}:
+                    break
+                continue
+            if candidates[index].source not in {candidates[c].source for c in chosen}:
+                if candidates[index].score >= 0.85 * candidates[pick].score:
+                    pick = index
+                break
+        if pick is None:
+            break
+        chosen.append(pick)
+        pool.remove(pick)
+    return [candidates[i] for i in chosen]
+
+
+def _is_redundant(index: int, chosen: list[int], candidates: list[Passage], vectors: list[np.ndarray]) -> bool:
+    chunk = candidates[index].chunk
+    for other in chosen:
+        o = candidates[other].chunk
+        if o.doc_id == chunk.doc_id and o.start < chunk.end and chunk.start < o.end:
+            return True
+        if float(vectors[index] @ vectors[other]) >= NEAR_DUPLICATE:
+            return True
+    return False
