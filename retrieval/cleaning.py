@@ -191,23 +191,33 @@ def _is_sentence(line: str) -> bool:
 
 def _drop_junk_lines(lines: list[str], removed: list[Removal]) -> list[str]:
     kept: list[str] = []
+    in_contents = False
     for line in lines:
         stripped = line.strip()
+        if in_contents:
+            # A table of contents is the short list lines after its heading.
+            if not stripped or (len(_WORD.findall(stripped)) <= 10 and stripped.startswith(("-", "•", "*", "·")) or re.match(r"^\d+[.)]\s", stripped) and len(_WORD.findall(stripped)) <= 8):
+                if stripped:
+                    removed.append(Removal("table of contents", stripped))
+                continue
+            in_contents = False
         if stripped and stripped != PAGE_BREAK and not _is_sentence(stripped):
             reason = next((r for r, pattern in _JUNK_LINE_RULES if pattern.search(stripped)), None)
             if reason is not None and not _is_promo_false_positive(reason, stripped):
                 removed.append(Removal(reason, stripped))
+                in_contents = reason == "table of contents"
                 continue
         kept.append(line)
     return kept
 
 
 def _is_promo_false_positive(reason: str, line: str) -> bool:
-    """Promo words inside a real instruction ("hold for 30 seconds.") are not promos."""
+    """Promo words are junk only in headline-like lines (short, no full stop): "overnight" or
+    "30 seconds" inside a real sentence is content."""
     if reason != "promo":
         return False
-    ends_like_sentence = line.rstrip().endswith((".", "!", "?")) and len(_WORD.findall(line)) > 8
-    return ends_like_sentence or bool(re.search(r"\b(?:hold|repeat|for|every|about|up\s+to)\s+\d+", line, re.I))
+    headline_like = len(_WORD.findall(line)) <= 12 and not line.rstrip().endswith((".", "?"))
+    return not headline_like or bool(re.search(r"\b(?:hold|repeat|for|every|about|up\s+to)\s+\d+", line, re.I))
 
 
 def _drop_repeated_short_lines(lines: list[str], removed: list[Removal]) -> list[str]:
@@ -303,7 +313,7 @@ def _tidy(lines: list[str]) -> str:
     """Normalise bullets, spacing and stray punctuation; at most one blank line in a row."""
     out: list[str] = []
     for line in lines:
-        line = line.strip()
+        line = line.strip(" \t\n")
         if line == PAGE_BREAK:
             out.append(PAGE_BREAK)
             continue

@@ -124,14 +124,16 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    non_ascii = sum(1 for byte in data if byte > 0x7F)
-    if non_ascii / max(len(data), 1) < 0.1:
-        try:
-            text = data.decode("cp1252")
-            if not any("\x80" <= ch <= "\x9f" for ch in text):
-                return text, "windows-1252"
-        except UnicodeDecodeError:
-            pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        text = ""
+    letters = [ch for ch in text if ch.isalpha()]
+    accented = sum(1 for ch in letters if not ch.isascii())
+    # Western European text is mostly ASCII letters with a few accents; 8-bit Cyrillic or
+    # Greek read as cp1252 would be nearly all accented letters, so leave that to detection.
+    if text and letters and accented / len(letters) < 0.3 and not any("\x80" <= ch <= "\x9f" for ch in text):
+        return text, "windows-1252"
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
