@@ -247,7 +247,8 @@ def _prepare_documents(corpus_dir: Path, report: BuildReport, progress: Progress
                 f"{doc_id}: {dedup.removed_paragraphs} paragraph(s) also in {', '.join(dedup.duplicate_of)} "
                 "were indexed there only"
             )
-        if not dedup.text.strip("\f \n"):
+        if dedup.removed_paragraphs and not any(len(line.split()) >= 12 for line in dedup.text.split("\n")):
+            # Only headings and fragments are left: the whole document is a copy.
             report.skipped.append({"path": doc_id, "reason": f"duplicate of {', '.join(dedup.duplicate_of)}"})
             continue
         content_hash = hashlib.sha256(f"{document.title}\n{dedup.text}".encode()).hexdigest()

@@ -1,0 +1,140 @@
+"""Incremental builds embed only what changed; settings or model changes rebuild everything."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from retrieval.config import Settings
+from retrieval.errors import BuildLockedError, CorpusError
+from retrieval.indexing import build_index, index_lock
+from retrieval.store import load_index
+from tests.conftest import FakeEmbedder
+
+
+def test_first_build_embeds_everything(settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    report = build_index(settings, embedder=fake_embedder)
+    assert report.documents == 5 and report.chunks == report.embedded == fake_embedder.embedded > 0
+    assert report.reused == 0 and report.full_rebuild
+    assert len(load_index(settings.index_dir).chunks) == report.chunks
+
+
+def test_unchanged_documents_are_not_reembedded(settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    first = build_index(settings, embedder=fake_embedder)
+    fake_embedder.calls.clear()
+    second = build_index(settings, embedder=fake_embedder)
+    assert fake_embedder.embedded == 0
+    assert (second.embedded, second.reused, second.removed, second.wrote_index) == (0, first.chunks, 0, False)
+
+
+def test_added_document_is_the_only_one_embedded(settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    first = build_index(settings, embedder=fake_embedder)
+    fake_embedder.calls.clear()
+    (settings.corpus_dir / "new.md").write_text("# Cycling and sciatica\n\nCycling with a slight forward lean often suits people with spinal stenosis.", encoding="utf-8")
+    report = build_index(settings, embedder=fake_embedder)
+    assert report.added_documents == ["new.md"]
+    assert report.reused == first.chunks
+    assert report.embedded == fake_embedder.embedded == report.chunks - first.chunks == 1
+    texts = [t for call in fake_embedder.calls for t in call]
+    assert all("Cycling" in t for t in texts)
+
+
+def test_changed_document_reembeds_only_its_chunks(settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    build_index(settings, embedder=fake_embedder)
+    before = {c.id: c for c in load_index(settings.index_dir).chunks}
+    fake_embedder.calls.clear()
+    old_vectors = {c.id: v for c, v in zip(load_index(settings.index_dir).chunks, load_index(settings.index_dir).vectors)}
+    path = settings.corpus_dir / "waist-and-leg-soreness.txt"
+    title, body = path.read_text(encoding="utf-8").split("\n", 1)
+    path.write_text(f"{title}\nA brand new sentence about walking after lunch every day.\n{body}", encoding="utf-8")
+    report = build_index(settings, embedder=fake_embedder)
+    own = sum(1 for c in before.values() if c.doc_id == path.name)
+    assert report.changed_documents == [path.name]
+    assert report.reused == len(before) - own
+    assert report.embedded == fake_embedder.embedded == report.chunks - report.reused
+    assert all(text.startswith("What is waist and leg soreness") for text in fake_embedder.calls[0])
+    data = load_index(settings.index_dir)
+    assert any("walking after lunch" in c.text for c in data.chunks)
+    for chunk, vector in zip(data.chunks, data.vectors):
+        if chunk.doc_id != path.name:
+            assert (old_vectors[chunk.id] == vector).all()  # reused rows are the stored vectors
+
+
+def test_removed_document_drops_its_chunks(settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    first = build_index(settings, embedder=fake_embedder)
+    fake_embedder.calls.clear()
+    own = sum(1 for c in load_index(settings.index_dir).chunks if c.doc_id == "waist-and-leg-soreness.txt")
+    (settings.corpus_dir / "waist-and-leg-soreness.txt").unlink()
+    report = build_index(settings, embedder=fake_embedder)
+    assert (report.removed, report.removed_chunks, report.embedded) == (1, own, 0)
+    data = load_index(settings.index_dir)
+    assert len(data.chunks) == first.chunks - own
+    assert all(c.doc_id != "waist-and-leg-soreness.txt" for c in data.chunks)
+
+
+def test_model_change_forces_full_rebuild(settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
+    build_index(settings, embedder=FakeEmbedder(embedder))
+    other = FakeEmbedder(embedder, fingerprint="another-model")
+    report = build_index(settings, embedder=other)
+    assert report.full_rebuild and "model changed" in report.full_rebuild_reason
+    assert report.embedded == report.chunks == other.embedded
+
+
+def test_chunking_change_forces_full_rebuild(settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    build_index(settings, embedder=fake_embedder)
+    report = build_index(Settings(**{**settings.__dict__, "chunk_tokens": 120}), embedder=fake_embedder)
+    assert report.full_rebuild and "chunking settings changed" in report.full_rebuild_reason
+    assert report.reused == 0
+
+
+def test_full_flag_reembeds_everything(settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    build_index(settings, embedder=fake_embedder)
+    report = build_index(settings, full=True, embedder=fake_embedder)
+    assert report.full_rebuild and report.reused == 0 and report.embedded == report.chunks
+
+
+def test_unreadable_documents_are_reported_and_skipped(settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    (settings.corpus_dir / "empty.txt").write_bytes(b"")
+    (settings.corpus_dir / "image.png").write_bytes(b"\x89PNG")
+    (settings.corpus_dir / "junk.txt").write_text("Click here to subscribe!\nAdvertisement\nShare on Facebook\n", encoding="utf-8")
+    report = build_index(settings, embedder=fake_embedder)
+    reasons = {s["path"]: s["reason"] for s in report.skipped}
+    assert reasons["empty.txt"] == "empty file"
+    assert "unsupported file type .png" in reasons["image.png"]
+    assert "nothing left" in reasons["junk.txt"]
+    assert report.documents == 5
+
+
+def test_duplicate_file_is_skipped_as_duplicate(settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    shutil.copy(settings.corpus_dir / "low-back-pain-and-exercise.txt", settings.corpus_dir / "copy-of-exercise.txt")
+    report = build_index(settings, embedder=fake_embedder)
+    assert {"path": "low-back-pain-and-exercise.txt", "reason": "duplicate of copy-of-exercise.txt"} in report.skipped or \
+        {"path": "copy-of-exercise.txt", "reason": "duplicate of low-back-pain-and-exercise.txt"} in report.skipped
+
+
+def test_empty_or_missing_corpus_is_a_clear_error(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CorpusError, match="has no documents"):
+        build_index(Settings(corpus_dir=tmp_path / "empty", index_dir=tmp_path / "i"), embedder=fake_embedder)
+    with pytest.raises(CorpusError, match="does not exist"):
+        build_index(Settings(corpus_dir=tmp_path / "missing", index_dir=tmp_path / "i"), embedder=fake_embedder)
+
+
+def test_second_build_refuses_while_the_first_holds_the_lock(settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    with index_lock(settings.index_dir):
+        with pytest.raises(BuildLockedError, match="another build is already updating"):
+            build_index(settings, embedder=fake_embedder)
+    build_index(settings, embedder=fake_embedder)  # the lock is released afterwards
+
+
+def test_manifest_records_versions_and_hashes(settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    build_index(settings, embedder=fake_embedder)
+    manifest = json.loads((settings.index_dir / "manifest.json").read_text())
+    assert manifest["format"] == 1
+    assert manifest["model"]["dimension"] == 384 and manifest["model"]["fingerprint"]
+    assert manifest["chunking"] == settings.chunking_signature()
+    assert set(manifest["documents"]) == {p.name for p in settings.corpus_dir.iterdir()}
+    assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
