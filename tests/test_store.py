@@ -1,0 +1,117 @@
+"""A damaged index is detected with a message that names the fix; it never answers wrongly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.config import Settings
+from retrieval.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from retrieval.indexing import build_index
+from retrieval.search import Retriever
+from retrieval.store import load_index
+from tests.conftest import FakeEmbedder
+
+
+@pytest.fixture
+def built(settings: Settings, fake_embedder: FakeEmbedder) -> Settings:
+    build_index(settings, embedder=fake_embedder)
+    return settings
+
+
+def generation(settings: Settings) -> Path:
+    manifest = json.loads((settings.index_dir / "manifest.json").read_text())
+    return settings.index_dir / manifest["generation"]
+
+
+def test_roundtrip_gives_identical_results(built: Settings, fake_embedder: FakeEmbedder) -> None:
+    first = Retriever.load(built, embedder=fake_embedder).search("sleeping on your side", k=3)
+    again = Retriever.load(built, embedder=fake_embedder).search("sleeping on your side", k=3)
+    assert [p.chunk.id for p in first.passages] == [p.chunk.id for p in again.passages]
+    assert [p.score for p in first.passages] == pytest.approx([p.score for p in again.passages])
+
+
+def test_missing_index_says_how_to_build(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError, match="python -m retrieval build"):
+        load_index(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("name", ["vectors.npy", "chunks.jsonl", "faiss.index", "documents.jsonl"])
+def test_truncated_file_is_detected(built: Settings, name: str) -> None:
+    path = generation(built) / name
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(IndexCorruptError, match=r"truncated.*build --full"):
+        load_index(built.index_dir)
+
+
+@pytest.mark.parametrize("name", ["vectors.npy", "chunks.jsonl", "faiss.index"])
+def test_same_size_corruption_is_detected_by_checksum(built: Settings, name: str) -> None:
+    path = generation(built) / name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match="checksum"):
+        load_index(built.index_dir)
+
+
+@pytest.mark.parametrize("name", ["vectors.npy", "faiss.index"])
+def test_deleted_file_is_detected(built: Settings, name: str) -> None:
+    (generation(built) / name).unlink()
+    with pytest.raises(IndexCorruptError, match="missing"):
+        load_index(built.index_dir)
+
+
+def test_garbled_manifest_is_detected(built: Settings) -> None:
+    (built.index_dir / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="unreadable"):
+        load_index(built.index_dir)
+
+
+def test_manifest_that_does_not_match_the_vectors(built: Settings) -> None:
+    path = built.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["counts"]["chunks"] += 3
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorruptError, match="inconsistent"):
+        load_index(built.index_dir)
+
+
+def test_consistent_files_with_wrong_row_count_are_detected(built: Settings) -> None:
+    # Rewrite vectors.npy with one row fewer and fix up its checksum: counts must still catch it.
+    import hashlib
+
+    folder = generation(built)
+    vectors = np.load(folder / "vectors.npy")
+    np.save(folder / "vectors.npy", vectors[:-1])
+    path = built.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    blob = (folder / "vectors.npy").read_bytes()
+    manifest["files"]["vectors.npy"] = {"bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorruptError, match="vectors for"):
+        load_index(built.index_dir)
+
+
+def test_future_format_version_is_a_mismatch(built: Settings) -> None:
+    path = built.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["format"] = 99
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match="format 99"):
+        load_index(built.index_dir)
+
+
+def test_index_built_with_another_model_is_refused(built: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
+    other = FakeEmbedder(embedder, fingerprint="0123456789abcdef")
+    with pytest.raises(IndexMismatchError, match="built with model .* build --full"):
+        Retriever.load(built, embedder=other)
+
+
+def test_a_corrupt_index_is_rebuilt_by_the_next_build(built: Settings, fake_embedder: FakeEmbedder) -> None:
+    (generation(built) / "vectors.npy").write_bytes(b"garbage")
+    report = build_index(built, embedder=fake_embedder)
+    assert report.full_rebuild and "could not be used" in report.full_rebuild_reason
+    assert len(load_index(built.index_dir).chunks) == report.chunks
