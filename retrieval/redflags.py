@@ -137,7 +137,7 @@ FINDINGS: tuple[Finding, ...] = (
             r"(?:do not|does not|did not) (?:seem to )?be able to)"
             r"\s+(?:\w+\s+){0,3}?" + _PEE,
             _PEE + r" (?:\w+ ){0,2}?(?:problems?|issues?|troubles?|difficult\w*|will not (?:start|come|go)|"
-            r"not working|stopped working|has stopped|is not emptying|not emptying|feels? full)",
+            r"not working|stopped working|has stopped|is not emptying|not emptying|(?:will|does) not empty|feels? full)",
             r"(?:wet|wetting|peed|pissed|weed|wee'd|pee'd) (?:my|him|her|them)sel(?:f|ves)",
             r"(?:wet|wetting) (?:my|his|her) (?:pants|trousers|knickers)",
             r"accidents? (?:in|on) (?:my|his|her) (?:pants|underwear|trousers|knickers|bed|chair)",
@@ -153,7 +153,7 @@ FINDINGS: tuple[Finding, ...] = (
             r"(?:cannot|could not) feel (?:myself|himself|herself|the urine|the pee|the wee) "
             r"(?:pee|peeing|wee|weeing|going|pass)",
             r"(?:need\w*|wearing|wear|using|had to (?:use|wear)|buy\w*) (?:incontinence )?pads",
-            r"nothing (?:comes|came|is coming) out",
+            r"(?:nothing|little|not much|hardly anything|only a dribble) (?:comes|came|is coming) out",
             r"bladder (?:feels? )?(?:full|bursting) but",
             r"(?:have not|has not|not) (?:peed|weed|been able to (?:pee|wee)|passed (?:water|urine)|"
             r"had a (?:wee|pee)) (?:since|for|all)",
@@ -405,8 +405,8 @@ FINDINGS: tuple[Finding, ...] = (
     Finding(
         "lump_or_shape",
         (
-            r"(?:lump|swelling|bump|mass|growth|hard knot)\s+(?:\w+\s+){0,3}?(?:on|in|near|at|by|over) "
-            r"(?:my|his|her|the) (?:\w+ )?(?:back|spine|tailbone|vertebra\w*)",
+            r"(?:lump|swelling|bump|mass|growth|hard knot)\s+(?:\w+\s+){0,3}?(?:on|in|near|at|by|over|along) "
+            r"(?:(?:the )?(?:\w+ ){0,2}?of )?(?:my|his|her|the) (?:\w+ )?(?:back|spine|tailbone|vertebra\w*)",
             r"(?:back|spine) (?:has |have |is |looks? |seems )?(?:\w+ )?(?:changed shape|changing shape|"
             r"a different shape|bent over|crooked|curving|hunched)",
             r"(?:hump|bulge) (?:has )?(?:appeared|developed|come up)",
@@ -473,9 +473,11 @@ FINDINGS: tuple[Finding, ...] = (
             r"suicid\w*\b(?! (?:squats?|sprints?|runs?|drills?|shuttles?|crunch\w*|doors?|burpees?))",
             r"(?:end|ending|take|taking) (?:my|his|her) (?:own )?life",
             r"end it all|end it\b(?! (?:with|by|there|now with))|end things|finish it all",
-            r"(?:want|wanting|wants|wish|wishing|wanna|going) (?:\w+ ){0,2}?to die|wanna die",
+            r"(?:want|wanting|wants|wish|wishing|wanna|going) (?:\w+ ){0,2}?to die\b"
+            r"(?! (?:laughing|of (?:embarrassment|shame|boredom)))",
             r"wish (?:i|he|she) (?:was|were) dead|wish (?:i|he|she) (?:was|were) (?:not|never) (?:here|born)",
-            r"better off (?:dead|without me|without him|without her|if i was gone|if i were gone|gone)",
+            r"better off (?:dead|without me|without him|without her|gone|if (?:i|he|she) (?:was|were) "
+            r"(?:gone|dead|not here|not around|not alive))",
             r"(?:do not|does not) want to (?:be here|live|wake up|exist|go on|carry on)",
             r"(?:cannot|could not|can not) (?:go on|carry on|keep going|do this)"
             r"(?= *(?:like this|any ?more|much longer|living|with (?:life|it all|this|the pain)|$|[.!?,;]))",

@@ -43,8 +43,10 @@ URGENT = "urgent"
 NONE = "none"
 _LEVEL_RANK = {NONE: 0, URGENT: 1, EMERGENCY: 2}
 
-# Longer questions are still scanned in full; only the optional semantic layer is bounded.
-SEMANTIC_THRESHOLD = 0.72
+# Optional semantic layer: cosine similarity needed to raise a level. Measured on both labelled
+# sets with all-MiniLM-L6-v2 (EVALUATION.md): near-misses reach 0.80 ("worse in the morning,
+# better with exercise" vs the night-pain description), so anything lower adds false alarms.
+SEMANTIC_THRESHOLD = 0.85
 SEMANTIC_MAX_CLAUSES = 48
 
 
