@@ -244,12 +244,10 @@ def status(index_dir: Path | None, as_json: bool) -> None:
         click.echo(f"  {doc_id}: {doc['chunks']} chunks, \"{doc['title'][:60]}\"")
 
 
-def _register_eval() -> None:
-    try:
-        from retrieval.evaluation import eval_command
-    except ImportError:
-        return
-    main.add_command(eval_command, name="eval")
+def _eval_command() -> click.Command:
+    from retrieval.evaluation import eval_command
+
+    return eval_command
 
 
-_register_eval()
+main.add_command(_eval_command(), name="eval")
