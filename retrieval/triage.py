@@ -205,7 +205,7 @@ def _fix_token(token: str) -> str:
     fixed = _TOKEN_FIXES.get(token)
     if fixed is not None:
         return fixed
-    if len(token) < 6 or not token.isalpha():
+    if not 6 <= len(token) <= 20 or not token.isalpha():
         return token
     for candidate in (token, *_deletions(token)):
         keyword = _FUZZY_INDEX.get(candidate)
@@ -252,7 +252,7 @@ def normalise_text(text: str) -> str:
 # --------------------------------------------------------------------------------------
 
 _CLAUSE_BREAK = re.compile(
-    r"[.!?;\n]+|\s[-:]\s|\b(?:but|however|although|though|whereas|except|apart from|aside from|until|"
+    r"[.!?;\n]+|\s-\s|:\s|\b(?:but|however|although|though|whereas|except|apart from|aside from|until|"
     r"till|and now|now|also|plus|anyway|unrelated|btw|by the way|then|yet|still|meanwhile|otherwise)\b"
 )
 _WORDS = re.compile(r"[a-z0-9&'-]+")
@@ -267,7 +267,7 @@ _PSEUDO_NEGATION = re.compile(
     r"(?:do|did|does) not know|not know|no longer|not worried|not that bad|no matter|nothing helps|"
     r"not (?:eased|easing|easy)|not (?:want|wanting) to (?:bother|waste|overreact|make a fuss)|"
     r"never (?:had|felt|experienced|been like|seen) (?:this|that|it|anything like (?:this|it))(?: before)?|"
-    r"not (?:a|an) (?:emergency|big deal)|not (?:that|very|too) (?:serious|worried)|no (?:big )?deal|"
+    r"(?:not (?:a|an)|no) (?:emergency|big deal|rush)|not (?:that|very|too) (?:serious|worried)|no (?:big )?deal|"
     r"not (?:feeling|felt) (?:well|right|great|good)|no one|nobody|"
     r"(?:did|do|does) not (?:even )?(?:notice|realise|realize|feel|know)(?: that)?)\b"
 )
