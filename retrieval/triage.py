@@ -56,8 +56,8 @@ class Triage:
 
     level: str  # "emergency" | "urgent" | "none"
     reasons: tuple[str, ...]  # short ids of the red flags that fired, most serious first
-    crisis: bool = False  # suicidal intent: crisis-line signposting
-    dosing: bool = False  # a medicine dose/strength/combination question: decline
+    crisis: bool = False  # suicidal intent: crisis-line signposting (level is then "emergency")
+    dosing: bool = False  # a medicine dose/strength/combination question: decline (never with crisis)
     safety_net: bool = False  # sciatica / nerve-pain topic: add the one-line safety net
 
 
@@ -576,7 +576,8 @@ def assess(question: str, *, embed: Embed | None = None) -> Triage:
         level=level,
         reasons=tuple(dict.fromkeys(reasons)),
         crisis="crisis" in reasons,
-        dosing=bool(dosing_re.search(text)),
+        # in a crisis the crisis card is the whole answer: no dosing decline beside it
+        dosing=bool(dosing_re.search(text)) and "crisis" not in reasons,
         safety_net=bool(safety_net_re.search(text)) and not animal_only,
     )
 
