@@ -90,8 +90,12 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     settings = retriever.settings
     locale = locale or settings.locale
     k = max(1, min(int(k or settings.top_k), 20))
-    text, notes = clean_question(question if isinstance(question, str) else str(question), max_chars=settings.max_question_chars)
-    triage = assess(text)
+    raw = question if isinstance(question, str) else str(question)
+    text, notes = clean_question(raw, max_chars=settings.max_question_chars)
+    # Triage reads the whole message (a red flag may come at the end of a long one); only
+    # retrieval works on the shortened text.
+    full_text, _ = clean_question(raw, max_chars=max(len(raw), 1))
+    triage = assess(full_text)
     card = care_card(triage, locale)
     note_disclaimer = disclaimer(locale)
 

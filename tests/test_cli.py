@@ -1,0 +1,152 @@
+"""The command-line contract other tools rely on: JSON shapes, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from retrieval.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("RETRIEVAL_")}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "retrieval", *args], input=stdin, capture_output=True, text=True, cwd=ROOT, env=environment, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def cli_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
+    base = tmp_path_factory.mktemp("cli")
+    corpus = base / "corpus"
+    corpus.mkdir()
+    for path in sorted((ROOT / "corpus").glob("*.txt")):
+        (corpus / path.name).write_bytes(path.read_bytes())
+    (corpus / "notes.xyz").write_text("unsupported", encoding="utf-8")
+    result = run("build", "--corpus", str(corpus), "--index", str(base / "index"), "--json")
+    assert result.returncode == 0, result.stderr
+    return corpus, base / "index", json.loads(result.stdout)
+
+
+def test_build_json_contract(cli_index: tuple[Path, Path, dict]) -> None:
+    _, _, report = cli_index
+    for key in ("documents", "chunks", "embedded", "reused", "removed", "skipped", "seconds"):
+        assert key in report
+    assert report["documents"] == 5 and report["embedded"] == report["chunks"] > 50 and report["reused"] == 0
+    assert report["skipped"] == [{"path": "notes.xyz", "reason": report["skipped"][0]["reason"]}]
+    assert "unsupported file type .xyz" in report["skipped"][0]["reason"]
+    assert isinstance(report["seconds"], float)
+
+
+def test_no_change_rebuild_reuses_everything(cli_index: tuple[Path, Path, dict]) -> None:
+    corpus, index, first = cli_index
+    result = run("build", "--corpus", str(corpus), "--index", str(index), "--json")
+    report = json.loads(result.stdout)
+    assert (report["embedded"], report["reused"], report["removed"]) == (0, first["chunks"], 0)
+
+
+def test_ask_json_contract(cli_index: tuple[Path, Path, dict]) -> None:
+    _, index, _ = cli_index
+    result = run("ask", "How should I sleep when my lower back hurts?", "--index", str(index), "--json", "-k", "2")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["query"] == "How should I sleep when my lower back hurts?"
+    assert len(answer["passages"]) == 2
+    for passage in answer["passages"]:
+        assert {"text", "source", "title", "score", "highlight"} <= set(passage)
+        assert passage["source"].endswith(".txt") and passage["text"]
+    assert answer["passages"][0]["source"] == "back-pain-relief-sleep-posture.txt"
+    assert answer["disclaimer"] and answer["disclaimer"] in answer["message"]
+    assert answer["passages"][0]["source"] in answer["message"]
+    assert answer["triage"] == "none" and answer["covered"] is True
+
+
+def test_ask_reads_one_question_per_line_and_answers_each(cli_index: tuple[Path, Path, dict]) -> None:
+    _, index, _ = cli_index
+    result = run("ask", "--index", str(index), "--json", stdin="is heat or ice better for a sore back\n\nwrite me a poem about cheese\n")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["query"] for line in lines] == ["is heat or ice better for a sore back", "write me a poem about cheese"]
+    assert lines[0]["covered"] is True and lines[0]["passages"]
+    assert lines[1]["covered"] is False and lines[1]["passages"] == [] and lines[1]["disclaimer"]
+
+
+def test_ask_text_output_shows_sources_and_disclaimer(cli_index: tuple[Path, Path, dict]) -> None:
+    _, index, _ = cli_index
+    result = run("ask", "what stretches help lower back pain", "--index", str(index))
+    assert result.returncode == 0
+    assert "Source: " in result.stdout and "not medical advice" in result.stdout.lower()
+
+
+def test_chunks_json_contract(cli_index: tuple[Path, Path, dict]) -> None:
+    _, index, report = cli_index
+    result = run("chunks", "--index", str(index), "--json")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == report["chunks"]
+    for row in rows:
+        assert {"id", "source", "title", "text", "tokens"} <= set(row)
+        assert 0 < row["tokens"] <= 256
+        assert not row["text"].startswith(row["title"])  # passage text has no embedding prefix
+
+
+def test_clean_prints_the_cleaned_text() -> None:
+    result = run("clean", "corpus/lower-back-pain-after-working-out-legs.txt", "--explain")
+    assert result.returncode == 0
+    assert "Click Here" not in result.stdout and "Ice is best in the initial 24 to 48 hours" in result.stdout
+    assert "[call to action] >>> Click Here For Effective Lower Back Pain Relief" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("ask", "hello", "--index", "/nonexistent/index"), "no index in /nonexistent/index/: run `python -m retrieval build` first"),
+        (("build", "--corpus", "/nonexistent/corpus", "--index", "/tmp/x-index"), "corpus folder /nonexistent/corpus/ does not exist"),
+        (("chunks", "--index", "/nonexistent/index", "--json"), "no index in"),
+    ],
+)
+def test_user_errors_are_one_line_with_exit_1_and_no_traceback(args: tuple[str, ...], message: str) -> None:
+    result = run(*args)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_empty_corpus_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "c").mkdir()
+    result = run("build", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i"))
+    assert result.returncode == 1 and "has no documents" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_corrupt_index_is_reported_with_the_fix(cli_index: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    import shutil
+
+    _, index, _ = cli_index
+    copy = tmp_path / "index"
+    shutil.copytree(index, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / manifest["generation"] / "vectors.npy").write_bytes(b"\x93NUMPY garbage")
+    result = run("ask", "back pain", "--index", str(copy), "--json")
+    assert result.returncode == 1
+    assert "build --full" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_is_fast_and_does_not_import_torch() -> None:
+    code = "import retrieval.cli, sys; assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules and 'faiss' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+    for command in ("build", "ask", "chunks", "clean", "status", "eval"):
+        result = run(command, "--help")
+        assert result.returncode == 0 and "Usage:" in result.stdout
+
+
+def test_settings_from_environment() -> None:
+    settings = Settings.from_env({"RETRIEVAL_INDEX": "/x", "RETRIEVAL_TOP_K": "5", "RETRIEVAL_MODEL": "/models/m"})
+    assert (str(settings.index_dir), settings.top_k, settings.model) == ("/x", 5, "/models/m")
+    with pytest.raises(ValueError, match="RETRIEVAL_TOP_K"):
+        Settings.from_env({"RETRIEVAL_TOP_K": "many"})
