@@ -6,8 +6,6 @@ Besides the page it serves the named API endpoint ``/ask`` (the same JSON as
 ``python -m retrieval ask --json``) and ``/chat``.
 """
 
-from __future__ import annotations
-
 import argparse
 import os
 import sys
@@ -45,7 +43,7 @@ def build_app(service: ChatService) -> Any:
     admin = service.app_settings
     with gr.Blocks(title="Back and leg pain articles", analytics_enabled=False) as demo:
         gr.Markdown(f"# {chat_view.TITLE}")
-        gr.Markdown(chat_view.NOTICE, elem_classes="notice")
+        gr.Markdown(chat_view.notice_markdown(service.settings.locale), elem_classes="notice")
         with gr.Tab("Chat"):
             chatbot = gr.Chatbot(
                 label="Chat",
@@ -75,7 +73,7 @@ def build_app(service: ChatService) -> Any:
             skipped = gr.HTML()
             gr.Markdown("### Add or remove articles")
             if admin.admin_mode == "off":
-                gr.Markdown(f"🔒 {str(_admin_denied(admin))}")
+                gr.Markdown(f"**Locked:** {_admin_denied(admin)}")
             uploads = gr.File(
                 label=f"Upload articles (.txt, .md, .html, .htm, .pdf; up to {admin.max_upload_mb:g} MB each)",
                 file_count="multiple",
@@ -116,7 +114,7 @@ def build_app(service: ChatService) -> Any:
             try:
                 admin.check_admin(secret)
             except AdminDenied as denied:
-                return (f"🔒 {denied}", *library(), gr.File())
+                return (f"**Locked:** {denied}", *library(), gr.File())
             saved, rejected = [], []
             for file in files or []:
                 path = Path(file)
@@ -173,8 +171,17 @@ def _admin_denied(admin: AppSettings) -> AdminDenied:
 
 def launch(demo: Any, app_settings: AppSettings, **kwargs: Any) -> Any:
     """Start serving with the queue sized for several people chatting at once."""
+    import gradio as gr
+
+    # System fonts only: the page loads nothing from the internet.
+    theme = gr.themes.Default(
+        primary_hue="blue",
+        font=["system-ui", "Segoe UI", "Helvetica", "Arial", "sans-serif"],
+        font_mono=["ui-monospace", "DejaVu Sans Mono", "monospace"],
+    )
     demo.queue(default_concurrency_limit=app_settings.concurrency)
     return demo.launch(
+        theme=theme,
         server_name=app_settings.host,
         server_port=app_settings.port,
         max_file_size=app_settings.max_upload_bytes,
@@ -231,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
 def _print_start(service: ChatService, outcome: Any) -> None:
     report = outcome.report
     if report is not None:
+        if report.full_rebuild and report.full_rebuild_reason != "no previous index":
+            print(f"Full rebuild: {report.full_rebuild_reason}", file=sys.stderr)
         what = "updated" if report.wrote_index else "up to date"
         print(f"Index {what}: {report.documents} articles, {report.chunks} passages ({outcome.seconds:.1f} s).", file=sys.stderr)
         for item in report.skipped:

@@ -10,6 +10,7 @@ article is shown as the characters it is made of. The only markup added here is 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +24,6 @@ if TYPE_CHECKING:
 Message = dict[str, Any]
 
 TITLE = "Back and leg pain: passages from trusted articles"
-NOTICE = (
-    "**What this is:** a search assistant. It finds the passages in its library of health articles "
-    "about back and leg pain that best match your question, and shows where each one comes from. "
-    "**What it is not:** a doctor. It does not diagnose, prescribe or give personal advice. "
-    "If you have severe or worsening symptoms, contact a doctor or NHS 111; in an emergency call 999."
-)
 EXAMPLE_QUESTIONS = (
     "How should I sleep with low back pain?",
     "Is heat or ice better for a sore back?",
@@ -36,6 +31,20 @@ EXAMPLE_QUESTIONS = (
     "Why does my lower back hurt after working out my legs?",
 )
 MAX_ARTICLE_CHARS = 40_000  # longer articles are cut in the chat panel (the index keeps them whole)
+
+
+def notice_markdown(locale: str = "uk") -> str:
+    """The always-visible notice: what the assistant is and is not, and who to call."""
+    from retrieval.care import LOCALES, normalise_locale
+
+    place = LOCALES[normalise_locale(locale)]
+    return (
+        "**What this is:** a search assistant. It finds the passages in its library of health articles "
+        "about back and leg pain that best match your question, and shows where each one comes from. "
+        "**What it is not:** a doctor. It does not diagnose, prescribe or give personal advice. "
+        f"If you are worried, contact {place.advice_line}. "
+        f"**In an emergency, call {place.emergency_number}.**"
+    )
 
 
 def question_message(question: str) -> Message:
@@ -65,7 +74,7 @@ def answer_messages(answer: Answer, document: Callable[[str], StoredDocument | N
                 "role": "assistant",
                 "content": article_markdown(stored, highlights),
                 "metadata": {
-                    "title": f"📖 Read the whole article: {escape_markdown(stored.title)} ({escape_markdown(source)})",
+                    "title": f"Read the whole article: {escape_markdown(stored.title)} ({escape_markdown(source)})",
                     "status": "done",  # closed until clicked
                 },
             }
@@ -75,11 +84,11 @@ def answer_messages(answer: Answer, document: Callable[[str], StoredDocument | N
 
 def answer_markdown(answer: Answer) -> str:
     """``answer.message`` with highlights in ``<mark>`` and any notes added at the end."""
-    message = answer.message
+    message = _tidy_escapes(answer.message)
     for passage in answer.passages:
         if not passage.highlight:
             continue
-        escaped = escape_markdown(passage.highlight)
+        escaped = _tidy_escapes(escape_markdown(passage.highlight))
         bold = f"**{escaped}**"
         if bold in message:
             message = message.replace(bold, f"<mark>{escaped}</mark>", 1)
@@ -88,15 +97,24 @@ def answer_markdown(answer: Answer) -> str:
     return message
 
 
+def _tidy_escapes(markdown: str) -> str:
+    """Move the backslash of an escaped numbered-list marker to where Markdown honours it.
+
+    ``escape_markdown`` writes "\\7. Cat Stretch", but a backslash before a digit is not an
+    escape in CommonMark, so it would show; "7\\. Cat Stretch" renders as "7. Cat Stretch".
+    """
+    return re.sub(r"\\(\d+)\.", r"\1\\.", markdown)
+
+
 def article_markdown(document: StoredDocument, highlights: Sequence[str] = ()) -> str:
     """The whole cleaned article, escaped, with the highlighted sentences marked."""
     text = document.text.replace("\f", "\n")
     cut = len(text) > MAX_ARTICLE_CHARS
     if cut:
         text = text[:MAX_ARTICLE_CHARS].rsplit(" ", 1)[0]
-    body = escape_markdown(text.strip())
+    body = _tidy_escapes(escape_markdown(text.strip()))
     for highlight in highlights:
-        escaped = escape_markdown(highlight)
+        escaped = _tidy_escapes(escape_markdown(highlight))
         if escaped and escaped in body:
             body = body.replace(escaped, f"<mark>{escaped}</mark>", 1)
     parts = [f"**{escape_markdown(document.title)}**", f"*Source: {escape_markdown(document.doc_id)}*", body]
@@ -107,7 +125,7 @@ def article_markdown(document: StoredDocument, highlights: Sequence[str] = ()) -
 
 def problem_message(text: str) -> Message:
     """An error the person can act on (e.g. the index cannot be used), shown as a reply."""
-    return {"role": "assistant", "content": f"⚠️ **Sorry, I cannot search the articles right now.**\n\n{escape_markdown(text)}"}
+    return {"role": "assistant", "content": f"**Sorry, I cannot search the articles right now.**\n\n{escape_markdown(text)}"}
 
 
 def reply_messages(service: ChatService, question: str, *, k: int | None = None) -> list[Message]:
@@ -128,7 +146,7 @@ def reply_messages(service: ChatService, question: str, *, k: int | None = None)
 def index_summary(service: ChatService) -> str:
     """One Markdown paragraph: what is indexed, or why nothing can be searched."""
     if service.problem:
-        return f"⚠️ {escape_markdown(service.problem)}"
+        return f"**Problem:** {escape_markdown(service.problem)}"
     rows = service.documents()
     chunks = sum(row.chunks for row in rows)
     status = service.status()
@@ -187,7 +205,7 @@ def upload_report(saved: Sequence[SavedUpload], rejected: Sequence[str], outcome
             lines.append(f"- Added {name} (renamed from `{_code(item.original)}` to a safe file name).")
         else:
             lines.append(f"- Added {name}.")
-    lines.extend(f"- ❌ Not added: {escape_markdown(reason)}" for reason in rejected)
+    lines.extend(f"- **Not added:** {escape_markdown(reason)}" for reason in rejected)
     if not saved and not rejected:
         lines.append("- Choose one or more .txt, .md, .html, .htm or .pdf files first.")
     lines.append(build_result(outcome))
@@ -196,7 +214,7 @@ def upload_report(saved: Sequence[SavedUpload], rejected: Sequence[str], outcome
 
 def removal_report(removed: str | None, problem: str, outcome: BuildOutcome | None) -> str:
     if problem:
-        return f"❌ {escape_markdown(problem)}"
+        return f"**Not removed:** {escape_markdown(problem)}"
     return f"- Removed `{_code(removed or '')}`.\n{build_result(outcome)}"
 
 
@@ -205,14 +223,14 @@ def build_result(outcome: BuildOutcome | None) -> str:
         return ""
     if not outcome.ok:
         return (
-            f"\n⚠️ **The index could not be updated**, so the chat keeps using the previous one: "
+            f"\n**The index could not be updated**, so the chat keeps using the previous one: "
             f"{escape_markdown(outcome.error)}"
         )
     report = outcome.report
     if report is None or not report.wrote_index:
-        return "\n✅ The index was already up to date."
+        return "\nThe index was already up to date."
     return (
-        f"\n✅ **Index updated in {outcome.seconds:.1f} s**: {report.documents} articles, {report.chunks} passages "
+        f"\n**Index updated in {outcome.seconds:.1f} s**: {report.documents} articles, {report.chunks} passages "
         f"({report.embedded} passages embedded, {report.reused} reused). The chat uses it now."
     )
 

@@ -47,7 +47,7 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 MAX_NAME_CHARS = 100
 REFRESH_EVERY = 5.0  # seconds between checks for an index rebuilt outside the app
-RETRY_EVERY = 30.0  # seconds between rebuild attempts while no index can be loaded
+RETRY_EVERY = 10.0  # seconds between rebuild attempts while no index can be loaded
 BUILD_LOCK_WAIT = 30.0  # seconds a background rebuild waits for another build's lock
 
 
@@ -215,6 +215,7 @@ class ChatService:
         *,
         embedder: Embedder | None = None,
         build_lock_wait: float = BUILD_LOCK_WAIT,
+        retry_every: float = RETRY_EVERY,
     ) -> None:
         from retrieval.embeddings import SentenceTransformerEmbedder
 
@@ -222,6 +223,7 @@ class ChatService:
         self.app_settings = app_settings or AppSettings()
         self.embedder: Embedder = embedder or SentenceTransformerEmbedder(settings.model, backend=settings.backend)
         self.build_lock_wait = build_lock_wait
+        self.retry_every = retry_every
         self._retriever: Retriever | None = None
         self._problem = ""  # why there is no retriever (shown in the chat)
         self._last_report: BuildReport | None = None
@@ -326,7 +328,7 @@ class ChatService:
             self._problem = _problem_text(str(error), self._last_outcome)
         if self.status().running:
             raise ServiceUnavailable(f"{self._problem}\n\nThe index is being rebuilt now; please ask again in a moment.")
-        if now - self._last_retry > RETRY_EVERY:
+        if now - self._last_retry > self.retry_every:
             self._last_retry = now
             self.request_rebuild()
             raise ServiceUnavailable(f"{self._problem}\n\nA rebuild has been started; please ask again in a moment.")
@@ -477,6 +479,11 @@ class ChatService:
 
     def status(self) -> BuildStatus:
         return self._status
+
+    @property
+    def latest_ticket(self) -> int:
+        """The ticket of the most recent rebuild request (0 if none), e.g. one the chat made."""
+        return self._requested
 
     def _set_status(self, **changes: Any) -> None:
         self._status = dataclasses.replace(self._status, **changes)
