@@ -127,7 +127,12 @@ def clean_text(text: str, *, title: str | None = None) -> CleanedText:
     body = _remove_stuffed_title_phrases(body, title, removed)
     body = _drop_junk_sentences(body, removed)
     lines = _drop_title_repeats(body.split("\n"), title, removed)
-    return CleanedText(_tidy(lines), tuple(removed), chars_in)
+    cleaned = _tidy(lines)
+    if not cleaned.strip(PAGE_BREAK + " \n") and removed and all(r.reason in _TITLE_REASONS for r in removed):
+        # The document is its title line and nothing else: keep that line as the text,
+        # otherwise a one-line article would vanish as if it were junk.
+        return CleanedText(_tidy(_normalise_characters(text).split("\n")), (), chars_in)
+    return CleanedText(cleaned, tuple(removed), chars_in)
 
 
 # --- steps -----------------------------------------------------------------------------------
@@ -147,6 +152,9 @@ def _normalise_characters(text: str) -> str:
 def _key(line: str) -> str:
     """Comparison key: lowercase words only. Example: 'What is X?1' -> 'what is x 1'."""
     return " ".join(_WORD.findall(line.lower()))
+
+
+_TITLE_REASONS = ("title (kept as the article title)", "repeated title")
 
 
 def _drop_leading_title(lines: list[str], title: str, removed: list[Removal]) -> list[str]:

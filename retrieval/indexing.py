@@ -192,6 +192,11 @@ def discover_files(corpus_dir: Path, report: BuildReport) -> list[tuple[Path, st
     found: list[tuple[Path, str]] = []
     for dirpath, dirnames, filenames in os.walk(corpus_dir, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
+            # os.walk does not follow it; say so rather than ignore it silently.
+            dirnames.remove(name)
+            link = (Path(dirpath) / name).relative_to(corpus_dir).as_posix()
+            report.skipped.append({"path": link, "reason": "symbolic link to a folder: not followed (copy the files into the corpus folder)"})
         for name in sorted(filenames):
             path = Path(dirpath) / name
             doc_id = path.relative_to(corpus_dir).as_posix()

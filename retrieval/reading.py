@@ -243,15 +243,26 @@ def _looks_like_html(text: str) -> bool:
 
 
 def _first_line_title(text: str) -> str:
+    """The first line, if it reads like a title. A long line ending with a full stop is the
+    first sentence of the text, not its title (it would be cut from the body as the title).
+
+    Example: "Sciatica relief" -> "Sciatica relief"; "Walk daily; it keeps the lower back
+    supple and eases sciatica." -> "" (the caller then uses the file name).
+    """
     for line in text.splitlines():
         line = line.strip(" \t#" + PAGE_BREAK)
         if line:
-            return line if len(line) <= 200 else ""
+            if len(line) > 200:
+                return ""
+            line = _tidy_title(line)
+            sentence = line.endswith(".") and not line.endswith("...") and len(line.split()) > 12
+            return "" if sentence else line
     return ""
 
 
 def _tidy_title(title: str) -> str:
-    title = re.sub(r"[\x00-\x1f\x7f\u200b-\u200f\u2060\ufeff]", "", title)
+    # Control, zero-width and bidirectional-override characters: a title must read as it shows.
+    title = re.sub(r"[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]", "", title)
     return re.sub(r"\s+", " ", title).strip()[:200]
 
 
