@@ -47,6 +47,7 @@ def build_app(service: ChatService) -> Any:
         with gr.Tab("Chat"):
             chatbot = gr.Chatbot(
                 label="Chat",
+                show_label=False,
                 height=620,
                 placeholder="**Ask a question about back or leg pain.** Answers are passages from the articles, with their sources.",
                 examples=[{"text": q} for q in chat_view.EXAMPLE_QUESTIONS],

@@ -150,7 +150,7 @@ def index_summary(service: ChatService) -> str:
     rows = service.documents()
     chunks = sum(row.chunks for row in rows)
     status = service.status()
-    line = f"**{len(rows)} articles** indexed in **{chunks} passages**."
+    line = f"**{_count(len(rows), 'article')}** indexed in **{_count(chunks, 'passage')}**."
     if status.running:
         line += " An update of the index is running."
     return line
@@ -230,8 +230,8 @@ def build_result(outcome: BuildOutcome | None) -> str:
     if report is None or not report.wrote_index:
         return "\nThe index was already up to date."
     return (
-        f"\n**Index updated in {outcome.seconds:.1f} s**: {report.documents} articles, {report.chunks} passages "
-        f"({report.embedded} passages embedded, {report.reused} reused). The chat uses it now."
+        f"\n**Index updated in {outcome.seconds:.1f} s**: {_count(report.documents, 'article')}, "
+        f"{_count(report.chunks, 'passage')} ({report.embedded} embedded, {report.reused} reused). The chat uses it now."
     )
 
 
@@ -247,6 +247,10 @@ def progress_step(status: BuildStatus) -> tuple[tuple[int, int] | float, str]:
     if status.total:
         return (status.done, status.total), desc
     return 0.0, desc
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _code(text: str) -> str:

@@ -391,6 +391,9 @@ class ChatService:
             except DocumentRejected as rejected:
                 raise UploadRejected(f"{original!r} cannot be indexed: {rejected.reason}") from None
             with self._corpus_lock:
+                twin = _identical_file(staging, corpus)
+                if twin is not None:
+                    raise UploadRejected(f"{original!r} is already in the library as {twin} (same content)")
                 saved_as = self._link_unused(staging, corpus, wanted)
         finally:
             staging.unlink(missing_ok=True)
@@ -523,6 +526,19 @@ class ChatService:
             log.exception("index rebuild failed")
             return BuildOutcome(False, f"unexpected error while rebuilding: {error!r}", seconds=time.perf_counter() - started)
         return BuildOutcome(True, report=report, seconds=time.perf_counter() - started)
+
+
+def _identical_file(candidate: Path, corpus: Path) -> str | None:
+    """The corpus file (relative path) with exactly the bytes of ``candidate``, if any."""
+    size = candidate.stat().st_size
+    data: bytes | None = None
+    for path in corpus.rglob("*"):
+        if path.name.startswith(".") or not path.is_file() or path.is_symlink() or path.stat().st_size != size:
+            continue
+        data = candidate.read_bytes() if data is None else data
+        if path.read_bytes() == data:
+            return path.relative_to(corpus).as_posix()
+    return None
 
 
 def _problem_text(load_error: str, build: BuildOutcome | None) -> str:

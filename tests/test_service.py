@@ -178,13 +178,20 @@ def test_upload_then_rebuild_is_searchable_at_once(service: ChatService, tmp_pat
 def test_same_name_upload_is_versioned_not_replaced(service: ChatService, library: Settings, tmp_path: Path) -> None:
     existing = Path(library.corpus_dir) / "waist-and-leg-soreness.txt"
     original = existing.read_bytes()
-    upload = write(tmp_path, "waist-and-leg-soreness.txt", ZORBLAX)
-    first = service.save_upload(upload)
-    second = service.save_upload(upload)
+    first = service.save_upload(write(tmp_path, "waist-and-leg-soreness.txt", ZORBLAX))
+    second = service.save_upload(write(tmp_path, "waist-and-leg-soreness.txt", ZORBLAX + "Updated.\n"))
     assert (first.saved_as, first.versioned) == ("waist-and-leg-soreness-2.txt", True)
     assert second.saved_as == "waist-and-leg-soreness-3.txt"
     assert existing.read_bytes() == original
     assert (Path(library.corpus_dir) / "waist-and-leg-soreness-2.txt").read_text() == ZORBLAX
+
+
+def test_identical_upload_is_refused(service: ChatService, library: Settings, tmp_path: Path) -> None:
+    copy = tmp_path / "renamed copy.txt"
+    shutil.copyfile(Path(library.corpus_dir) / "waist-and-leg-soreness.txt", copy)
+    with pytest.raises(UploadRejected, match="already in the library as waist-and-leg-soreness.txt"):
+        service.save_upload(copy)
+    assert not (Path(library.corpus_dir) / "renamed copy.txt").exists()
 
 
 def test_upload_with_a_hostile_name_stays_in_the_corpus(service: ChatService, library: Settings, tmp_path: Path) -> None:

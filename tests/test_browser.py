@@ -1,0 +1,206 @@
+"""End to end in a real Chromium (Playwright, sync API) against the real app on localhost.
+
+Asks a question and sees sources and the disclaimer; uploads a new article and sees it cited;
+shows a hostile document and a hostile question as plain text without running anything;
+shows the care card above everything else for an emergency. Screenshots go to
+tests/artifacts/ (git-ignored) and the answered question also to docs/screenshot.png.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from retrieval.config import Settings
+from retrieval.service import AppSettings, ChatService
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found: install Debian's chromium to run browser tests"),
+]
+
+HOSTILE = """The quokka manoeuvre: notes from a hostile page
+
+The quokka manoeuvre eases sciatica. <script>window.__pwned = true</script>
+Some sites add <img src=x onerror="window.__pwned = true"> and [a link](javascript:window.__pwned=true) to their sciatica pages.
+Physiotherapists describe the <a href="javascript:window.__pwned=true">quokka manoeuvre</a> with <b>bold tags</b> and <iframe src="https://example.org"></iframe> in their notes.
+To do the quokka manoeuvre, lie on your back and pull both knees to your chest for sciatica relief.
+"""
+ZORBLAX = (
+    "The Zorblax stretch for stiff hamstrings\n\n"
+    "The Zorblax stretch was first described by the physiotherapist Quilla Marrowby in 1987. "
+    "To do the Zorblax stretch, lie on your back, hook a towel around one foot and hold the leg up for "
+    "exactly forty-three seconds while humming.\n"
+)
+EMERGENCY = "I can't feel my bum when I wipe and my back is killing me"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory, seed_index: Settings, embedder) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The real app on a free localhost port, over a private corpus holding a hostile article."""
+    base = tmp_path_factory.mktemp("browser-app")
+    shutil.copytree(seed_index.corpus_dir, base / "corpus")
+    shutil.copytree(seed_index.index_dir, base / "index", ignore=shutil.ignore_patterns(".lock"))
+    (base / "corpus" / "quokka-manoeuvre.txt").write_text(HOSTILE, encoding="utf-8")
+    settings = Settings(corpus_dir=base / "corpus", index_dir=base / "index")
+    service = ChatService(settings, AppSettings(port=_free_port()), embedder=embedder)
+    assert service.start().ok
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import app
+
+    demo = app.build_app(service)
+    app.launch(demo, service.app_settings, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{service.app_settings.port}/"
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:  # type: ignore[type-arg]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, app_url: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(app_url) and not request.url.startswith("data:") else None)
+    page.goto(app_url)
+    page.wait_for_selector("#question textarea")
+    yield page
+    context.close()
+    assert outside == [], f"the page loaded something from elsewhere: {outside}"
+
+
+def ask(page, question: str):  # type: ignore[no-untyped-def]
+    """Type a question, press Enter, and return the locator of the first reply to it."""
+    before = page.locator("#chatbot .bot-row").count()
+    page.fill("#question textarea", question)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#chatbot .bot-row').length > n", arg=before, timeout=30_000
+    )
+    page.wait_for_timeout(300)  # let Markdown rendering settle
+    return page.locator("#chatbot .bot-row").nth(before)
+
+
+def test_question_shows_sources_highlight_and_disclaimer(page) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(page, "How should I sleep with low back pain?")
+    text = reply.inner_text()
+    assert "Here is what the articles say" in text
+    assert text.count("Source: ") == 3 and "back-pain-relief-sleep-posture.txt" in text
+    assert "It does not diagnose and is not medical advice" in text
+    assert reply.locator("mark").count() >= 1  # the highlighted sentence stands out
+    # The notice about what the assistant is and is not is always on the page.
+    assert page.get_by_text("What it is not:").is_visible()
+    # The whole article opens from its panel.
+    panel = page.get_by_text("Read the whole article: ").first
+    panel.click()
+    page.get_by_text("Source: ", exact=False).last.wait_for()
+    page.evaluate("document.querySelector('#chatbot .user-row').scrollIntoView({block: 'start'})")
+    page.evaluate("window.scrollTo(0, 0)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "answer.png"))
+
+
+def test_screenshot_for_the_readme(page) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(page, "Is heat or ice better for a sore back?")
+    assert "Source: " in reply.inner_text()
+    page.evaluate("document.querySelector('#chatbot .user-row').scrollIntoView({block: 'start'})")
+    page.evaluate("window.scrollTo(0, 0)")
+    (ROOT / "docs").mkdir(exist_ok=True)
+    page.screenshot(path=str(ROOT / "docs" / "screenshot.png"))
+
+
+def test_example_question_is_answered_on_click(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_text("What stretches help sciatica?").first.click()
+    page.wait_for_selector("#chatbot .bot-row", timeout=30_000)
+    assert "Source: " in page.locator("#chatbot .bot-row").first.inner_text()
+
+
+def test_hostile_document_and_question_are_shown_as_text(page) -> None:  # type: ignore[no-untyped-def]
+    question = 'What is the quokka manoeuvre? <img src=x onerror="window.__pwned = true"> <b>bold?</b> [x](javascript:alert(1))'
+    reply = ask(page, question)
+    page.get_by_text("Read the whole article: The quokka manoeuvre").click()
+    page.wait_for_timeout(500)
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    chat = page.locator("#chatbot")
+    # Shown literally, character for character ...
+    assert question in page.locator("#chatbot .user-row").first.inner_text()
+    text = reply.inner_text()
+    assert "<script>window.__pwned = true</script>" in text
+    assert '<img src=x onerror="window.__pwned = true">' in text
+    assert "[a link](javascript:window.__pwned=true)" in text
+    assert '<a href="javascript:window.__pwned=true">quokka manoeuvre</a> with <b>bold tags</b>' in text
+    assert '<iframe src="https://example.org"></iframe>' in text
+    # ... and nothing became markup: no images, scripts, frames or javascript: links.
+    assert chat.locator("img, script, iframe, b").count() == 0
+    assert chat.locator("a[href^='javascript']").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "hostile.png"))
+
+
+def test_emergency_shows_the_care_card_above_everything(page) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(page, EMERGENCY)
+    text = reply.inner_text().strip()
+    assert text.startswith("Immediate action required"), text[:200]
+    assert "999" in text.split("\n")[0]
+    assert "Source: " not in text  # no self-care passages beside the card
+    card_top = reply.get_by_text("Immediate action required").bounding_box()["y"]
+    disclaimer_top = reply.get_by_text("not medical advice").bounding_box()["y"]
+    assert card_top < disclaimer_top
+    page.screenshot(path=str(ARTIFACTS / "emergency.png"))
+
+
+def test_upload_an_article_and_see_it_cited(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    article = tmp_path / "zorblax stretch.txt"
+    article.write_text(ZORBLAX, encoding="utf-8")
+    page.get_by_role("tab", name="Documents").click()
+    page.get_by_text("Articles in the library").wait_for()
+    assert "waist-and-leg-soreness.txt" in page.locator(".doc-table").first.inner_text()
+    page.locator("#uploads input[type=file]").set_input_files(str(article))
+    page.get_by_text("zorblax stretch.txt").first.wait_for()
+    page.locator("#add-documents").click()
+    page.locator("#upload-result").get_by_text("Index updated").wait_for(timeout=120_000)
+    assert "Added zorblax stretch.txt" in page.locator("#upload-result").inner_text()
+    assert "zorblax stretch.txt" in page.locator(".doc-table").first.inner_text()
+
+    # A new version under the same name is kept beside the first, and the page says so.
+    article.write_text(ZORBLAX + "Marrowby later shortened it to thirty seconds.\n", encoding="utf-8")
+    page.locator("#uploads input[type=file]").set_input_files(str(article))
+    page.get_by_text("zorblax stretch.txt").first.wait_for()
+    page.locator("#add-documents").click()
+    page.locator("#upload-result").get_by_text("zorblax stretch-2.txt").wait_for(timeout=120_000)
+    assert "already exists" in page.locator("#upload-result").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "documents.png"), full_page=True)
+
+    page.get_by_role("tab", name="Chat").click()
+    reply = ask(page, "Who first described the Zorblax stretch?")
+    text = reply.inner_text()
+    assert "Quilla Marrowby" in text and "Source: zorblax stretch" in text
