@@ -48,7 +48,8 @@ def build_app(service: ChatService) -> Any:
             chatbot = gr.Chatbot(
                 label="Chat",
                 show_label=False,
-                height=620,
+                height="68vh",
+                min_height=420,
                 placeholder="**Ask a question about back or leg pain.** Answers are passages from the articles, with their sources.",
                 examples=[{"text": q} for q in chat_view.EXAMPLE_QUESTIONS],
                 sanitize_html=True,

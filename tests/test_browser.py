@@ -131,10 +131,12 @@ def test_question_shows_sources_highlight_and_disclaimer(page) -> None:  # type:
 
 
 def test_screenshot_for_the_readme(page) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": 1280, "height": 1450})  # tall enough for a whole answer
     reply = ask(page, "Is heat or ice better for a sore back?")
     assert "Source: " in reply.inner_text()
     page.evaluate("document.querySelector('#chatbot .user-row').scrollIntoView({block: 'start'})")
     page.evaluate("window.scrollTo(0, 0)")
+    assert reply.get_by_text("not medical advice").is_visible()
     (ROOT / "docs").mkdir(exist_ok=True)
     page.screenshot(path=str(ROOT / "docs" / "screenshot.png"))
 
