@@ -274,6 +274,12 @@ Target: app p50 <= floor p50 + 1.3 x (encode + search) p50 = {r['floor']['p50']:
 | floor | {r['floor_concurrent']['n']} | {r['floor_concurrent']['p50']:.1f} | {r['floor_concurrent']['p95']:.1f} | {r['floor_concurrent']['wall_s']:.2f} | {r['floor_concurrent']['qps']:.1f} req/s |
 | app | {r['app_concurrent']['n']} | {r['app_concurrent']['p50']:.1f} | {r['app_concurrent']['p95']:.1f} | {r['app_concurrent']['wall_s']:.2f} | {r['app_concurrent']['qps']:.1f} req/s |
 
+Reading the numbers: a `gradio_client` call costs about 75 ms however little the function does (queue join,
+server-sent events, polling), so the floor hides the app's ~10 ms of work and the two p50s differ by less than the
+run-to-run noise (the app can even come out a few ms faster). The in-process rows are the work itself; on this shared
+2-core machine they swing with other people's load.
+Under concurrent clients the encodes contend for the two cores.
+
 The app's queue answers `default_concurrency_limit=4` questions at once (RETRIEVAL_CONCURRENCY); with two
 cores the encode is CPU-bound, so more parallelism would only add contention.
 
