@@ -16,7 +16,7 @@ from typing import Any
 from retrieval.care import care_card, disclaimer, dosing_decline, safety_net_line
 from retrieval.coverage import assess_coverage
 from retrieval.formatting import compose_message
-from retrieval.highlight import best_sentences, idf_from_bm25
+from retrieval.highlight import best_sentences
 from retrieval.search import Passage, Retriever
 from retrieval.triage import Triage, assess
 
@@ -119,8 +119,7 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     coverage = assess_coverage(result)
     if not coverage.covered:
         return reply([], False, coverage.reason, _not_covered_text(retriever))
-    idf = _idf(retriever)
-    passages = [_with_highlight(p, text, idf) for p in result.passages]
+    passages = [_with_highlight(p, text, retriever.idf) for p in result.passages]
     return reply(passages, True, "", "")
 
 
@@ -128,15 +127,6 @@ def _with_highlight(passage: Passage, question: str, idf: dict[str, float]) -> P
     from dataclasses import replace
 
     return replace(passage, highlight=best_sentences(question, passage.chunk.text, idf=idf))
-
-
-def _idf(retriever: Retriever) -> dict[str, float]:
-    data = retriever.data
-    cached = getattr(data, "_idf_cache", None)
-    if cached is None:
-        cached = idf_from_bm25(data.bm25, len(data.chunks)) if data.bm25 is not None else {}
-        data._idf_cache = cached  # type: ignore[attr-defined]
-    return cached
 
 
 def covered_topics(retriever: Retriever, limit: int = 6) -> list[str]:

@@ -22,7 +22,8 @@ def escape_markdown(text: str) -> str:
     Example: "<img src=x onerror=alert(1)>" -> "\\<img src\\=x onerror\\=alert\\(1\\)\\>"
     """
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    return re.sub(r"^(\s*)([-+*]|\d+\.)(\s)", lambda m: f"{m.group(1)}\\{m.group(2)}{m.group(3)}", text, flags=re.M)
+    text = re.sub(r"^(\s*)([-+*])(\s)", r"\1\\\2\3", text, flags=re.M)  # "- x" would become a list
+    return re.sub(r"^(\s*)(\d+)\.(\s)", r"\1\2\\.\3", text, flags=re.M)  # "7. x" too: escape the dot
 
 
 def source_label(passage: Passage) -> str:
