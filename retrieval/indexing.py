@@ -28,7 +28,16 @@ from retrieval.dedup import deduplicate
 from retrieval.embeddings import Embedder, SentenceTransformerEmbedder
 from retrieval.errors import BuildLockedError, CorpusError, DocumentRejected, IndexProblem, RetrievalError
 from retrieval.reading import SUPPORTED_SUFFIXES, RawDocument, read_document
-from retrieval.store import IndexData, StoredDocument, build_faiss_index, fault_point, load_index, write_index
+from retrieval.store import (
+    IndexData,
+    IndexWriteFailed,
+    StoredDocument,
+    build_faiss_index,
+    fault_point,
+    load_index,
+    write_failure_message,
+    write_index,
+)
 
 LOCK_FILE = ".lock"
 # progress(stage, done, total): stage is "reading" or "embedding".
@@ -157,9 +166,12 @@ def build_index(
 @contextmanager
 def index_lock(index_dir: Path, *, wait_seconds: float = 0.0) -> Iterator[None]:
     """Hold an exclusive lock on the index folder. The kernel drops it if the build dies."""
-    index_dir.mkdir(parents=True, exist_ok=True)
     path = index_dir / LOCK_FILE
-    handle = path.open("a+")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+    except OSError as error:  # read-only or full disk, no permission: say so, no traceback
+        raise IndexWriteFailed(write_failure_message(index_dir, error)) from None
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
@@ -176,10 +188,13 @@ def index_lock(index_dir: Path, *, wait_seconds: float = 0.0) -> Iterator[None]:
                 ) from None
             time.sleep(0.2)
     try:
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
-        handle.flush()
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+            handle.flush()
+        except OSError:
+            pass  # the note of who holds the lock is a courtesy; the flock is what counts
         yield
     finally:
         fcntl.flock(handle, fcntl.LOCK_UN)

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from retrieval.chunking import Chunk
-from retrieval.errors import REBUILD_HINT, IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from retrieval.errors import REBUILD_HINT, IndexCorruptError, IndexMismatchError, IndexNotFoundError, RetrievalError
 
 INDEX_FORMAT = 1
 MANIFEST_FILE = "manifest.json"
@@ -64,6 +64,13 @@ class IndexData:
     generation_dir: Path | None = None
 
 
+class IndexWriteFailed(RetrievalError):
+    """The new index could not be written (disk full, read-only folder); the old one stands.
+
+    Defined here until errors.py gains its own class for it; it is a RetrievalError, so the
+    CLI and the app show its message without a traceback."""
+
+
 def fault_point(step: str) -> None:
     """Test hook: with RETRIEVAL_FAULT_AT=<step>, the process kills itself here (like kill -9)."""
     if os.environ.get("RETRIEVAL_FAULT_AT") == step:
@@ -91,13 +98,20 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
 
 
 def write_index(index_dir: Path, data: IndexData) -> Path:
-    """Write a new generation and commit it by replacing the manifest. Returns the folder."""
-    index_dir.mkdir(parents=True, exist_ok=True)
+    """Write a new generation and commit it by replacing the manifest. Returns the folder.
+
+    A failed write (disk full, read-only folder) removes what it wrote and raises
+    IndexWriteFailed; the previous index is left exactly as it was.
+    """
     generation = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     folder = index_dir / generation
     tmp = index_dir / f".{generation}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+    except OSError as error:
+        raise IndexWriteFailed(write_failure_message(index_dir, error)) from None
     try:
         _write_jsonl(tmp / CHUNKS_FILE, (asdict(chunk) for chunk in data.chunks))
         fault_point("write:chunks")
@@ -107,7 +121,13 @@ def write_index(index_dir: Path, data: IndexData) -> Path:
         fault_point("write:vectors")
         import faiss
 
-        faiss.write_index(data.faiss_index, str(tmp / FAISS_FILE))
+        try:
+            faiss.write_index(data.faiss_index, str(tmp / FAISS_FILE))
+        except RuntimeError as error:  # FAISS reports a failed fwrite (e.g. disk full) this way
+            import errno
+
+            code = errno.ENOSPC if "No space left" in str(error) else errno.EIO
+            raise OSError(code, os.strerror(code), str(tmp / FAISS_FILE)) from None
         fault_point("write:faiss")
         _write_jsonl(tmp / DOCUMENTS_FILE, (asdict(doc) for doc in data.documents.values()))
         if data.bm25 is not None:
@@ -117,16 +137,53 @@ def write_index(index_dir: Path, data: IndexData) -> Path:
         _sync_dir(tmp)
         os.replace(tmp, folder)
         _sync_dir(index_dir)
+    except OSError as error:
+        message = write_failure_message(index_dir, error)  # before freeing the space again
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise IndexWriteFailed(message) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     manifest = dict(data.manifest, format=INDEX_FORMAT, generation=generation, files=files)
     fault_point("before-manifest")
-    _write_json_atomically(index_dir / MANIFEST_FILE, manifest)
+    try:
+        _write_json_atomically(index_dir / MANIFEST_FILE, manifest)
+    except OSError as error:
+        shutil.rmtree(folder, ignore_errors=True)  # never committed: do not leave it taking space
+        raise IndexWriteFailed(write_failure_message(index_dir, error)) from None
     fault_point("after-manifest")
     data.manifest = manifest
     _remove_old_generations(index_dir, keep={generation, data.manifest.get("previous_generation", "")})
     return folder
+
+
+def write_failure_message(index_dir: Path, error: OSError) -> str:
+    """What went wrong writing to ``index_dir`` and what to do, for a person.
+
+    Example: "cannot write the index in index/: no space left on device; the previous index
+    (if any) is unchanged ... To fix it, free some disk space (or choose another folder with
+    --index), then run the build again".
+    """
+    import errno
+
+    code = error.errno
+    if code is None:  # numpy reports a short write without an errno
+        try:
+            code = errno.ENOSPC if shutil.disk_usage(index_dir).free < (1 << 20) else None
+        except OSError:
+            pass
+    reason = os.strerror(code) if code == errno.ENOSPC else error.strerror or str(error) or type(error).__name__
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        advice = "free some disk space (or choose another folder with --index), then run the build again"
+    elif code in (errno.EROFS, errno.EACCES, errno.EPERM):
+        advice = "make the folder writable (or choose another folder with --index), then run the build again"
+    else:
+        advice = "check the folder and the disk (free space, permissions), then run the build again"
+    reason = reason.rstrip(".")
+    return (
+        f"cannot write the index in {index_dir}/: {reason[:1].lower() + reason[1:]}; "
+        f"the previous index (if any) is unchanged and still answers questions. To fix it, {advice}"
+    )
 
 
 def load_index(index_dir: Path, *, verify: bool = True) -> IndexData:
