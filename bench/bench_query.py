@@ -227,7 +227,7 @@ def synthetic(vectors: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora", default="seed,small", help="comma-separated: seed, small, large [seed,small]")
-    parser.add_argument("--backends", default="torch", help="comma-separated backends; the first builds the shared large index [torch]")
+    parser.add_argument("--backends", default="torch", help="comma-separated backends; the first builds the index the same-fingerprint ones share [torch]")
     parser.add_argument("--synthetic", default="100000,200000", help="extra index sizes for flat vs HNSW, '' for none")
     parser.add_argument("--no-cli", action="store_true", help="skip the whole-process ask measurement")
     parser.add_argument("--json", type=Path, help="write all results here")
@@ -243,8 +243,9 @@ def main() -> None:
         entry: dict = {"backends": {}}
         results["corpora"][corpus] = entry
         for backend in backends:
-            # Large: one index (built by the first backend) for all; otherwise each backend's own.
-            builder = backends[0] if corpus == "large" else backend
+            # Backends with the same fingerprint (torch, onnx: the same vectors) share one index,
+            # built by the first of them; onnx-int8 has its own.
+            builder = next(b for b in backends if embedders[b].fingerprint == embedders[backend].fingerprint)
             index = get_index(corpus, builder, embedders[builder])
             retriever = Retriever.load(Settings(index_dir=index, backend=backend), embedder=embedders[backend])
             row = {"index_built_with": builder, "chunks": len(retriever.data.chunks)}

@@ -105,7 +105,8 @@ class SentenceTransformerEmbedder:
 
     @cached_property
     def fingerprint(self) -> str:
-        return model_fingerprint(self.path)
+        # int8 weights give slightly different vectors: an index built with them is another model's.
+        return model_fingerprint(self.path) + ("-int8" if self.backend == "onnx-int8" else "")
 
     @cached_property
     def _config(self) -> dict:
@@ -153,12 +154,13 @@ class SentenceTransformerEmbedder:
             logging.getLogger(noisy).setLevel(logging.ERROR)
         from retrieval.backends import load_sentence_transformer
 
-        try:
-            from transformers.utils import logging as transformers_logging
+        if self.backend == "torch":  # the ONNX backends never import transformers (0.7 s saved)
+            try:
+                from transformers.utils import logging as transformers_logging
 
-            transformers_logging.disable_progress_bar()
-        except ImportError:
-            pass
+                transformers_logging.disable_progress_bar()
+            except ImportError:
+                pass
 
         try:
             return load_sentence_transformer(self.path, self.backend)
