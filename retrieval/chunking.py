@@ -44,6 +44,7 @@ class _Sentence:
     end: int
     tokens: int  # word pieces without special tokens
     section: str
+    glued: bool = False  # continues the previous piece of a word cut in two (no space between)
 
 
 TokenCounter = Callable[[Sequence[str]], list[int]]  # texts -> word pieces, no special tokens
@@ -69,8 +70,15 @@ def chunk_text(
     overlap_sentences: int = 1,
     embed_title: bool = True,
 ) -> list[Chunk]:
-    """Chunk ``text`` (a document's cleaned text). ``max_tokens`` includes special tokens."""
-    sentences = _sentences_with_sections(text, count_tokens)
+    """Chunk ``text`` (a document's cleaned text). ``max_tokens`` includes special tokens.
+
+    The title and section prefix never takes more than about half the budget: a section
+    heading longer than a quarter of it is read as text, and a title longer than a third is
+    shortened (with "…") in the chunks, so that every chunk has room for its passage.
+    """
+    if embed_title and title and count_tokens([title])[0] > max_tokens // 3:
+        title = _shorten(title, count_tokens, max_tokens // 3)
+    sentences = _sentences_with_sections(text, count_tokens, max_heading_tokens=max_tokens // 4)
     if not sentences:
         return []
     page_starts = [m.start() for m in re.finditer(PAGE_BREAK, text)]
@@ -89,14 +97,19 @@ def chunk_text(
     for sentence in _split_long(sentences, text, count_tokens, budget):
         limit = budget(current[0].section if current else sentence.section)
         new_section = bool(current) and sentence.section != current[0].section
-        if current and (used + sentence.tokens > limit or (new_section and used >= _MIN_CHUNK_TOKENS)):
+        # Pieces of one over-long word touch (no space between them): their word pieces do not
+        # add up, so each starts a chunk of its own and nothing is carried over into it.
+        glued = bool(current) and sentence.glued
+        extra = _gap_tokens(text, current, sentence, count_tokens)
+        if current and (glued or used + extra + sentence.tokens > limit or (new_section and used >= _MIN_CHUNK_TOKENS)):
             groups.append(current)
-            carried = _overlap(current, overlap_sentences, limit) if not new_section else []
+            carried = _overlap(current, overlap_sentences, limit) if not (new_section or glued) else []
             current, used = list(carried), sum(s.tokens for s in carried)
-            if used + sentence.tokens > budget(sentence.section):
-                current, used = [], 0
+            extra = _gap_tokens(text, current, sentence, count_tokens)
+            if used + extra + sentence.tokens > budget(sentence.section):
+                current, used, extra = [], 0, 0
         current.append(sentence)
-        used += sentence.tokens
+        used += extra + sentence.tokens
     if current:
         groups.append(current)
 
@@ -115,6 +128,15 @@ def chunk_text(
         pages = _pages(page_starts, start, end) if page_starts else ()
         chunks.append(Chunk(f"{doc_id}#{len(chunks)}", doc_id, title, section, passage, start, end, tokens, pages))
     return chunks
+
+
+def _gap_tokens(text: str, current: list[_Sentence], sentence: _Sentence, count_tokens: TokenCounter) -> int:
+    """Word pieces of what lies between the chunk so far and ``sentence``: nothing but spaces,
+    except when a tiny section is merged into the next and that section's heading is inside."""
+    if not current:
+        return 0
+    gap = text[current[-1].end : sentence.start]
+    return count_tokens([gap])[0] if gap.strip(PAGE_BREAK + " \n") else 0
 
 
 def _overlap(group: list[_Sentence], n: int, limit: int) -> list[_Sentence]:
@@ -146,7 +168,19 @@ def is_heading(line: str) -> bool:
     return not line.endswith((".", ",", ";", ":", "!")) and not line.endswith(")")
 
 
-def _sentences_with_sections(text: str, count_tokens: TokenCounter) -> list[_Sentence]:
+def _shorten(title: str, count_tokens: TokenCounter, limit: int) -> str:
+    """The longest start of ``title`` that fits ``limit`` word pieces with a closing "…"."""
+    low, high = 0, len(title)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if count_tokens([title[:middle].rstrip() + "…"])[0] <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return title[:low].rstrip() + "…"
+
+
+def _sentences_with_sections(text: str, count_tokens: TokenCounter, *, max_heading_tokens: int = 64) -> list[_Sentence]:
     spans: list[tuple[int, int, str]] = []
     section = ""
     offset = 0
@@ -159,8 +193,9 @@ def _sentences_with_sections(text: str, count_tokens: TokenCounter) -> list[_Sen
             continue
         next_line = next((l.strip() for l in lines[index + 1 :] if l.strip() and l.strip() != PAGE_BREAK), "")
         if is_heading(stripped) and next_line and not is_heading(next_line):
-            section = stripped
-            continue
+            if count_tokens([stripped])[0] <= max_heading_tokens:
+                section = stripped
+                continue
         lead = len(line) - len(line.lstrip())
         if stripped.startswith("- ") or len(stripped) < 40:
             spans.append((start + lead, start + lead + len(stripped), section))
@@ -188,13 +223,45 @@ def _split_long(
         counts = count_tokens([text[sentence.start + s : sentence.start + e] for s, e in words])
         window_start, used = 0, 0
         for i, count in enumerate(counts):
-            count = min(count, limit)
+            if count > limit:  # one "word" over the limit: a long URL, or text without spaces (CJK)
+                if i > window_start:
+                    out.append(_window(sentence, words, counts, window_start, i))
+                start, end = sentence.start + words[i][0], sentence.start + words[i][1]
+                out.extend(_split_word(start, end, sentence.section, text, count_tokens, limit))
+                window_start, used = i + 1, 0
+                continue
             if used + count > limit and i > window_start:
                 out.append(_window(sentence, words, counts, window_start, i))
                 window_start, used = i, 0
             used += count
-        out.append(_window(sentence, words, counts, window_start, len(words)))
+        if window_start < len(words):
+            out.append(_window(sentence, words, counts, window_start, len(words)))
     return out
+
+
+def _split_word(start: int, end: int, section: str, text: str, count_tokens: TokenCounter, limit: int) -> list[_Sentence]:
+    """Cut ``text[start:end]``, one word longer than ``limit`` word pieces, into pieces that
+    fit, each as long as it can be (binary search on the length; every piece is counted).
+
+    Example: 600 Chinese characters (one word piece each) with limit 250 -> 250, 250, 100.
+    """
+    pieces = []
+    while start < end:
+        longest = min(end, start + limit * 24)  # no word piece is longer than 24 characters
+        if count_tokens([text[start:longest]])[0] <= limit:
+            cut = longest
+        else:
+            low, high = start + 1, longest - 1
+            while low < high:
+                middle = (low + high + 1) // 2
+                if count_tokens([text[start:middle]])[0] <= limit:
+                    low = middle
+                else:
+                    high = middle - 1
+            cut = low
+        pieces.append(_Sentence(start, cut, count_tokens([text[start:cut]])[0], section, glued=bool(pieces)))
+        start = cut
+    return pieces
 
 
 def _window(sentence: _Sentence, words: list[tuple[int, int]], counts: list[int], i: int, j: int) -> _Sentence:

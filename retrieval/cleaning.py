@@ -82,7 +82,7 @@ _JUNK_LINE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("promo", r"\b(?:in\s+(?:just\s+)?(?:\d+\s+)?(?:seconds|minutes)|instantly|overnight|miracle|one\s+(?:simple|weird)\s+trick|guaranteed|100\s*%\s+(?:natural|effective|safe))\b.*"),
         ("promo", r"\b(?:doctors|they)\s+(?:hate|don.t\s+want\s+you\s+to\s+know)\b"),
         ("newsletter or sign-up prompt", r"\b(?:subscribe|sign\s*up|signup|register|join)\b.{0,40}\b(?:newsletter|updates|mailing\s+list|inbox|free|today|now|to\s+(?:post|comment|continue|read))\b|\bnewsletter\b"),
-        ("newsletter or sign-up prompt", r"^\W*(?:sign\s*up|sign\s*in|log\s*in|login|register|subscribe)\b.{0,40}$|\b(?:log\s*in|login|sign\s*in)\s+to\s+(?:display|see|view|post|comment|reply|continue)\b"),
+        ("newsletter or sign-up prompt", r"^\W*(?:sign\s*up|sign\s*in|log\s*in|login|register|subscribe)\b(?:\W+\w+){0,5}\W*$|\b(?:log\s*in|login|sign\s*in)\s+to\s+(?:display|see|view|post|comment|reply|continue)\b"),
         ("follow or share prompt", r"\bfollow\s+(?:us|me)\b|\bshare\s+(?:this|on|via|to)\b|\blike\s+us\s+on\b|^\W*(?:share|tweet|pin(?:\s+it)?|email|print|whatsapp|facebook|twitter|pinterest|linkedin|reddit|instagram)(?:\W+(?:share|tweet|pin|email|print|whatsapp|facebook|twitter|pinterest|linkedin|reddit|instagram))*\W*$"),
         ("affiliate or sponsorship disclosure", r"\baffiliate\s+(?:link|program|commission|disclosure)s?\b|\b(?:we|i)\s+(?:may\s+)?(?:earn|receive)\s+(?:a\s+)?(?:small\s+)?commission\b|\bsponsored\s+by\b|\bthis\s+(?:post|article|page)\s+(?:is\s+sponsored|contains\s+affiliate)\b"),
         ("advertisement label", r"^\W*(?:advertisement|advertisements|sponsored(?:\s+content)?|ad|ads|promoted|paid\s+content|partner\s+content)\W*$"),
@@ -94,12 +94,15 @@ _JUNK_LINE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 
-# Sentences (inside longer paragraphs) removed wherever they appear.
-_JUNK_SENTENCE = re.compile(
-    r"[^.!?\n]*(?:click\s+here|if\s+there\s+is\s+any\s+infringement|pictures?\s+in\s+the\s+text\s+come\s+from|"
-    r"affiliate\s+link|we\s+may\s+earn\s+a\s+commission|content\s+is\s+protected)[^.!?\n]*[.!?]*",
+# Sentences (inside longer paragraphs) removed wherever they appear: the sentence around one of
+# these phrases goes. Found phrase first, then widened to the sentence, in linear time (a regex
+# with [^.!?\n]* on both sides takes quadratic time on a long line without full stops).
+_JUNK_PHRASE = re.compile(
+    r"click\s+here|if\s+there\s+is\s+any\s+infringement|pictures?\s+in\s+the\s+text\s+come\s+from|"
+    r"affiliate\s+link|we\s+may\s+earn\s+a\s+commission|content\s+is\s+protected",
     re.IGNORECASE,
 )
+_SENTENCE_STOP = re.compile(r"[.!?\n]")
 
 _SENTENCE_END = ".!?…:"
 _BULLET = re.compile(r"^\s*(?:[•●▪◦‣∙·*]|-(?=\s)|–(?=\s))\s*")
@@ -178,13 +181,23 @@ def _cut_tail(lines: list[str], removed: list[Removal]) -> list[str]:
     seen = 0
     for index, line in enumerate(lines):
         stripped = line.strip()
-        is_short = len(stripped) <= 120
+        is_short = len(stripped) <= 120 and not _reads_as_sentence(stripped)
         if stripped and is_short and seen >= 200 and _TAIL_STRONG.match(stripped):
             return _record_tail(lines, index, removed)
         if stripped and is_short and seen >= total * 0.5 and _TAIL_WEAK.match(stripped):
             return _record_tail(lines, index, removed)
         seen += len(line) + 1
     return lines
+
+
+def _reads_as_sentence(line: str) -> bool:
+    """A line of 8+ words ending with a full stop, without a copyright sign or a year: the
+    article's own text, not a tail marker. Example: "More articles are being published on
+    sciatica every year." -> True; "Copyright © 2023 Example Ltd. All rights reserved." -> False.
+    """
+    if not line.endswith((".", "!", "?")) or len(_WORD.findall(line)) < 8:
+        return False
+    return not re.search(r"©|\(c\)|\brights\s+reserved\b|\b(?:19|20)\d\d\b", line, re.IGNORECASE)
 
 
 def _record_tail(lines: list[str], index: int, removed: list[Removal]) -> list[str]:
@@ -295,11 +308,35 @@ def _is_out_of_place(text: str, start: int, end: int) -> bool:
 
 
 def _drop_junk_sentences(body: str, removed: list[Removal]) -> str:
-    def cut(match: re.Match[str]) -> str:
-        removed.append(Removal("call to action or legal notice", match.group(0).strip()))
-        return ""
+    """Remove each sentence holding a junk phrase: from the previous .!? or line end to the
+    next one, with its closing punctuation. Example: "Rest helps. Click here to buy! Walk."
+    -> "Rest helps. Walk." """
 
-    return _JUNK_SENTENCE.sub(cut, body)
+    def sentence_end(position: int) -> int:
+        stop = _SENTENCE_STOP.search(body, position)
+        end = stop.start() if stop else len(body)
+        while end < len(body) and body[end] in ".!?":
+            end += 1
+        return end
+
+    spans: list[list[int]] = []
+    for match in _JUNK_PHRASE.finditer(body):
+        if spans and match.start() < spans[-1][1]:
+            if match.end() > spans[-1][1]:  # a phrase running on past that sentence's end
+                spans[-1][1] = sentence_end(match.end())
+            continue
+        last = spans[-1][1] if spans else 0
+        start = max(last, max(body.rfind(stop, last, match.start()) for stop in ".!?\n") + 1)
+        spans.append([start, sentence_end(match.end())])
+    if not spans:
+        return body
+    kept, last = [], 0
+    for start, end in spans:
+        removed.append(Removal("call to action or legal notice", body[start:end].strip()))
+        kept.append(body[last:start])
+        last = end
+    kept.append(body[last:])
+    return "".join(kept)
 
 
 def _drop_title_repeats(lines: list[str], title: str, removed: list[Removal]) -> list[str]:
