@@ -12,7 +12,7 @@ model never silently truncates a chunk.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -200,13 +200,34 @@ def _sentences_with_sections(text: str, count_tokens: TokenCounter, *, max_headi
         if stripped.startswith("- ") or len(stripped) < 40:
             spans.append((start + lead, start + lead + len(stripped), section))
             continue
-        for piece in _segmenter().segment(stripped):
-            piece_text = piece.sent.strip()
-            if piece_text:
-                first = start + lead + piece.start + (len(piece.sent) - len(piece.sent.lstrip()))
-                spans.append((first, first + len(piece_text), section))
+        for block_start, block in _blocks(stripped):
+            for piece in _segmenter().segment(block):
+                piece_text = piece.sent.strip()
+                if piece_text:
+                    first = start + lead + block_start + piece.start + (len(piece.sent) - len(piece.sent.lstrip()))
+                    spans.append((first, first + len(piece_text), section))
     counts = count_tokens([text[s:e] for s, e, _ in spans]) if spans else []
     return [_Sentence(s, e, c, sec) for (s, e, sec), c in zip(spans, counts)]
+
+
+def _blocks(line: str, size: int = 2000) -> Iterator[tuple[int, str]]:
+    """``line`` in blocks of about ``size`` characters, cut after a sentence end (else at a
+    space), as (offset, block). pysbd takes quadratic time on a long paragraph (100,000
+    characters: 11 s), so it is given one block at a time.
+    """
+    start = 0
+    while len(line) - start > size:
+        window = line[start : start + size]
+        cut = max(window.rfind(". "), window.rfind("? "), window.rfind("! "))
+        if cut < size // 2:
+            cut = window.rfind(" ")
+        if cut <= 0:  # no space at all: one huge word, cut later by _split_word
+            following = line.find(" ", start + size)
+            cut = (following if following != -1 else len(line)) - start
+        yield start, line[start : start + cut + 1]
+        start += cut + 1
+    if start < len(line):
+        yield start, line[start:]
 
 
 def _split_long(

@@ -269,3 +269,20 @@ def test_the_hostile_corpus_answers_questions(built: Built, embedder) -> None:  
     answer = answer_question(retriever, "where should my monitor be to protect my back at the desk?").to_json()
     assert answer["covered"] and answer["passages"][0]["source"] == "hostile.html"
     assert "not medical advice" in answer["disclaimer"]
+
+
+def test_a_long_line_without_full_stops_is_cleaned_and_chunked_quickly(embedder) -> None:  # type: ignore[no-untyped-def]
+    """Regression: the junk-sentence rule (27,000 characters: 22 s) and pysbd (100,000
+    characters: 11 s) took quadratic time on one long unpunctuated line."""
+    import time
+
+    from retrieval.chunking import chunk_text
+    from retrieval.cleaning import clean_text
+
+    text = "Title\n" + "gentle walking eases back pain and stiffness " * 20_000  # 900,000 characters, one line
+    started = time.perf_counter()
+    cleaned = clean_text(text, title="Title").text
+    assert time.perf_counter() - started < 5 and len(cleaned) > 800_000
+    started = time.perf_counter()
+    chunks = chunk_text("long.txt", "Title", cleaned[:100_000], count_tokens=embedder.count_tokens, max_tokens=160)
+    assert time.perf_counter() - started < 10 and all(c.tokens <= 160 for c in chunks)
