@@ -21,7 +21,10 @@ from retrieval.search import Passage, Retriever
 from retrieval.triage import Triage, assess
 
 _GREETING = re.compile(r"^\W*(?:hi|hello|hey|hiya|good\s+(?:morning|afternoon|evening)|thanks?|thank\s+you|cheers)\W*$", re.I)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Zero-width and direction-format characters are deleted (as the document cleaner does), so that
+# "sci\u200bati\u200bca" still reads "sciatica".
+_FORMAT = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 @dataclass
@@ -78,7 +81,7 @@ def clean_question(question: str, *, max_chars: int) -> tuple[str, list[str]]:
     to ``max_chars`` with a note saying so."""
     notes = []
     text = question.encode("utf-8", "replace").decode("utf-8", "replace")
-    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text))
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", _FORMAT.sub("", text)))
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) > max_chars:
         text = text[:max_chars].rsplit(" ", 1)[0] if " " in text[:max_chars] else text[:max_chars]

@@ -39,7 +39,7 @@ class Settings:
     backend: str = "torch"
     # Word pieces per chunk, counted with the model's tokenizer on the embedded text,
     # special tokens included. Must stay <= the model's max_seq_length (256).
-    chunk_tokens: int = 160
+    chunk_tokens: int = 200
     # Sentences repeated from the end of one chunk at the start of the next.
     overlap_sentences: int = 1
     # Prefix the embedded text with the article title and section heading.
