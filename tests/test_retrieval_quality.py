@@ -1,0 +1,62 @@
+"""Retrieval quality must not fall below what we measured (EVALUATION.md, "Retrieval").
+
+Thresholds sit a little under the measured figures, so a change that makes retrieval worse
+fails here; `python -m retrieval eval ... --mode all` prints the full table.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from retrieval.config import Settings
+from retrieval.evaluation import evaluate
+from retrieval.indexing import build_index
+from retrieval.metrics import load_questions
+from retrieval.search import Retriever
+
+DATA = Path(__file__).parent / "data"
+SEED_QUESTIONS = Path(__file__).parent / "eval" / "seed_questions.jsonl"
+
+
+@pytest.fixture(scope="module")
+def seed_results(seed_retriever):  # type: ignore[no-untyped-def]
+    questions = load_questions(SEED_QUESTIONS)
+    return {mode: evaluate(seed_retriever, questions, mode=mode) for mode in ("hybrid", "dense", "bm25")}
+
+
+def test_seed_set_hybrid_ranks_the_answer_first_often(seed_results) -> None:  # type: ignore[no-untyped-def]
+    hybrid = seed_results["hybrid"]
+    assert hybrid.answerable >= 110
+    assert hybrid.hit_at[1] >= 0.66  # measured 0.691
+    assert hybrid.hit_at[3] >= 0.80  # measured 0.827
+    assert hybrid.hit_at[5] >= 0.85  # measured 0.882
+    assert hybrid.mrr >= 0.74  # measured 0.769
+
+
+def test_hybrid_beats_each_retriever_alone_on_the_seed_set(seed_results) -> None:  # type: ignore[no-untyped-def]
+    assert seed_results["hybrid"].mrr > seed_results["dense"].mrr
+    assert seed_results["hybrid"].mrr > seed_results["bm25"].mrr
+
+
+def test_seed_set_not_covered_questions_are_declined(seed_results) -> None:  # type: ignore[no-untyped-def]
+    hybrid = seed_results["hybrid"]
+    assert hybrid.should_decline >= 40
+    assert hybrid.declined >= 0.70  # measured 0.729
+    assert hybrid.wrongly_declined <= 0.03  # measured 0.009
+
+
+@pytest.mark.slow
+def test_medquad_small_document_ranking(tmp_path_factory: pytest.TempPathFactory, embedder) -> None:  # type: ignore[no-untyped-def]
+    base = tmp_path_factory.mktemp("medquad")
+    shutil.copytree(DATA / "medquad_small" / "corpus", base / "corpus")
+    settings = Settings(corpus_dir=base / "corpus", index_dir=base / "index")
+    build_index(settings, embedder=embedder)
+    retriever = Retriever.load(settings, embedder=embedder)
+    result = evaluate(retriever, load_questions(DATA / "medquad_small" / "qrels_small.jsonl"), mode="hybrid")
+    assert result.answerable == 295
+    assert result.hit_at[1] >= 0.85  # measured 0.875
+    assert result.hit_at[5] >= 0.99  # measured 1.000
+    assert result.mrr >= 0.91  # measured 0.930
