@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from retrieval.formatting import escape_markdown, source_label
+from retrieval.formatting import escape_markdown
 
 if TYPE_CHECKING:
     from retrieval.answer import Answer

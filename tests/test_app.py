@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,15 +19,10 @@ import pytest
 from retrieval.config import Settings
 from retrieval.indexing import index_lock
 from retrieval.service import AppSettings, ChatService
+from tests.apprunner import free_port, wait_for_client
 
 ROOT = Path(__file__).resolve().parent.parent
 EMERGENCY = "I can't feel my bum when I wipe and my back is killing me"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def load_app_module():  # type: ignore[no-untyped-def]
@@ -146,7 +140,6 @@ def test_several_people_ask_at_once(server: Server) -> None:
 def test_app_starts_with_an_unusable_index_and_says_why(tmp_path: Path, seed_index: Settings) -> None:
     """`python app.py` with a corrupt index that cannot be rebuilt yet (another build holds the
     lock): it still serves, the chat explains, and once the lock is free it rebuilds by itself."""
-    from gradio_client import Client
 
     shutil.copytree(seed_index.corpus_dir, tmp_path / "corpus")
     shutil.copytree(seed_index.index_dir, tmp_path / "index", ignore=shutil.ignore_patterns(".lock"))
@@ -161,7 +154,7 @@ def test_app_starts_with_an_unusable_index_and_says_why(tmp_path: Path, seed_ind
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         try:
-            client = _wait_for_client(f"http://127.0.0.1:{port}/", process, tmp_path / "app.log")
+            client = wait_for_client(f"http://127.0.0.1:{port}/", process, tmp_path / "app.log")
             history, _ = client.predict("Is heat or ice better for a sore back?", [], api_name="/chat")
         except BaseException:
             process.kill()
@@ -183,17 +176,3 @@ def test_app_starts_with_an_unusable_index_and_says_why(tmp_path: Path, seed_ind
         process.terminate()
         process.wait(timeout=30)
         log.close()
-
-
-def _wait_for_client(url: str, process: subprocess.Popen, log: Path, timeout: float = 120):  # type: ignore[no-untyped-def]
-    from gradio_client import Client
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"app.py exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            return Client(url, verbose=False)
-        except Exception:  # noqa: BLE001 - not listening yet
-            time.sleep(0.5)
-    raise AssertionError(f"app.py did not start within {timeout} s:\n{log.read_text()}")

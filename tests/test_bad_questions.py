@@ -21,6 +21,7 @@ import pytest
 
 from retrieval.answer import answer_question
 from retrieval.config import Settings
+from tests.apprunner import app_process
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = Settings().max_question_chars  # 2000
@@ -184,54 +185,16 @@ def test_cli_ask_with_undecodable_argument_bytes(seed_index: Settings) -> None:
 # ---------------------------------------------------------------- the app
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory, seed_index: Settings) -> Iterator[str]:
     """A real `python app.py` on a free localhost port, over a copy of the seed index."""
-    if not (ROOT / "app.py").exists():
-        pytest.skip("app.py does not exist yet")
-    from gradio_client import Client
-
     base = tmp_path_factory.mktemp("bad-questions-app")
     shutil.copytree(seed_index.corpus_dir, base / "corpus")
     shutil.copytree(seed_index.index_dir, base / "index", ignore=shutil.ignore_patterns(".lock"))
-    port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("RETRIEVAL_")}
-    log = (base / "app.log").open("w+")
-    process = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port), "--corpus", str(base / "corpus"), "--index", str(base / "index")],
-        cwd=ROOT, env={**environment, "HF_HUB_OFFLINE": "1"}, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"app.py exited with {process.returncode}:\n{(base / 'app.log').read_text()}")
-            try:
-                Client(url, verbose=False)
-                break
-            except Exception:  # noqa: BLE001 - not listening yet
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+    with app_process(base / "corpus", base / "index", base / "app.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-        printed = (base / "app.log").read_text()
-        assert "Traceback" not in printed, printed[-3000:]
+    printed = (base / "app.log").read_text()
+    assert "Traceback" not in printed, printed[-3000:]
 
 
 @pytest.fixture(scope="module")

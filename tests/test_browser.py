@@ -9,7 +9,6 @@ tests/artifacts/ (git-ignored); readme-screenshot.png there is the one to copy t
 from __future__ import annotations
 
 import shutil
-import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 
 from retrieval.config import Settings
 from retrieval.service import AppSettings, ChatService
+from tests.apprunner import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,12 +48,6 @@ ZORBLAX = (
 EMERGENCY = "I can't feel my bum when I wipe and my back is killing me"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory, seed_index: Settings, embedder) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The real app on a free localhost port, over a private corpus holding a hostile article."""
@@ -62,7 +56,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, seed_index: Settings, embe
     shutil.copytree(seed_index.index_dir, base / "index", ignore=shutil.ignore_patterns(".lock"))
     (base / "corpus" / "quokka-manoeuvre.txt").write_text(HOSTILE, encoding="utf-8")
     settings = Settings(corpus_dir=base / "corpus", index_dir=base / "index")
-    service = ChatService(settings, AppSettings(port=_free_port()), embedder=embedder)
+    service = ChatService(settings, AppSettings(port=free_port()), embedder=embedder)
     assert service.start().ok
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))

@@ -9,9 +9,7 @@ recorded in RELIABILITY.md. Only 127.0.0.1; the loop stops itself.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.apprunner import app_process, clean_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDQUAD = Path(__file__).parent / "data" / "medquad_subset"
@@ -40,16 +40,8 @@ QUESTIONS = [
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def environment() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RETRIEVAL_")}
-    env["HF_HUB_OFFLINE"] = "1"
-    return env
+    return clean_environment()
 
 
 @pytest.fixture
@@ -64,35 +56,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path, Path, list[Path]]]:
     corpus.mkdir()
     for path in articles[:40]:
         shutil.copy(path, corpus / path.name)
-    port = free_port()
-    log = (tmp_path / "app.log").open("w+")
-    process = subprocess.Popen(
-        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port), "--corpus", str(corpus), "--index", str(index)],
-        cwd=ROOT, env=environment(), stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        from gradio_client import Client
-
-        deadline = time.monotonic() + 300
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"app.py exited with {process.returncode}:\n{(tmp_path / 'app.log').read_text()}")
-            try:
-                Client(url, verbose=False)
-                break
-            except Exception:  # noqa: BLE001 - not listening yet
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(1)
+    with app_process(corpus, index, tmp_path / "app.log", args=("--host", "127.0.0.1"), timeout=300) as url:
         yield url, corpus, index, articles[40:]
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def complete(answer: dict) -> bool:
