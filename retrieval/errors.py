@@ -6,6 +6,7 @@
     │   ├── IndexNotFoundError     no index has been built yet
     │   ├── IndexCorruptError      files are missing, truncated or disagree with the manifest
     │   └── IndexMismatchError     built with another model or format
+    ├── IndexWriteFailed       the new index could not be written (disk full, read-only); old one stands
     ├── BuildLockedError       another build holds the index lock
     ├── ModelNotFoundError     the embedding model cannot be loaded offline
     └── DocumentRejected       one document cannot be read (reported and skipped)
@@ -40,6 +41,10 @@ class IndexCorruptError(IndexProblem):
 
 class IndexMismatchError(IndexProblem):
     """The index was built with another model or an unknown format version."""
+
+
+class IndexWriteFailed(RetrievalError):
+    """The new index could not be written (disk full, read-only folder); the old one stands."""
 
 
 class BuildLockedError(RetrievalError):

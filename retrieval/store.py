@@ -31,7 +31,13 @@ from typing import Any
 import numpy as np
 
 from retrieval.chunking import Chunk
-from retrieval.errors import REBUILD_HINT, IndexCorruptError, IndexMismatchError, IndexNotFoundError, RetrievalError
+from retrieval.errors import (
+    REBUILD_HINT,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexWriteFailed,
+)
 
 INDEX_FORMAT = 1
 MANIFEST_FILE = "manifest.json"
@@ -62,13 +68,6 @@ class IndexData:
     faiss_index: Any = None
     bm25: Any = None
     generation_dir: Path | None = None
-
-
-class IndexWriteFailed(RetrievalError):
-    """The new index could not be written (disk full, read-only folder); the old one stands.
-
-    Defined here until errors.py gains its own class for it; it is a RetrievalError, so the
-    CLI and the app show its message without a traceback."""
 
 
 def fault_point(step: str) -> None:

@@ -30,7 +30,8 @@ from retrieval.config import Settings
 from retrieval.errors import IndexCorruptError
 from retrieval.indexing import build_index, index_lock
 from retrieval.search import Retriever
-from retrieval.store import IndexWriteFailed, load_index
+from retrieval.errors import IndexWriteFailed
+from retrieval.store import load_index
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDQUAD = Path(__file__).parent / "data" / "medquad_subset"
