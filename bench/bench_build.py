@@ -14,8 +14,10 @@ subprocess (wall time, and peak RSS of that process from ``os.wait4``):
 - no-change: the same build again (nothing to embed);
 - add-one: one new article copied into the corpus, then removed again (remove-one).
 
-Also a stage breakdown of one in-process build (reading+cleaning, chunking, model load,
-embedding, BM25, FAISS, writing), timed by wrapping the pipeline's functions.
+The final index is copied to bench/data/index-<corpus>-<backend> for bench_query.py. Also a
+stage breakdown of one in-process build (reading+cleaning, chunking, model load,
+embedding, BM25, FAISS, writing), timed by wrapping the pipeline's functions (not on the large
+corpus unless --large-stages).
 
 Timings on a shared machine are noisy: compare ratios from the same run, and medians.
 """
@@ -35,7 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDQUAD = Path("/work/shared/eval/medquad")
-LARGE = ROOT / "bench" / "data" / "corpus_large"
+DATA = ROOT / "bench" / "data"
+LARGE = DATA / "corpus_large"
 CORPORA = {"seed": ROOT / "corpus", "small": MEDQUAD / "corpus_small", "large": LARGE}
 # The article added in the add-one test: new to each corpus.
 EXTRA = {"seed": MEDQUAD / "corpus_small" / "ninds-0000037-back-pain.txt"}
@@ -150,7 +153,7 @@ def median(rows: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in rows)
 
 
-def bench_corpus(name: str, backend: str, repeats: int, work: Path) -> dict:
+def bench_corpus(name: str, backend: str, repeats: int, work: Path, *, with_stages: bool = True) -> dict:
     corpus = work / f"{name}-corpus"
     if not corpus.exists():
         shutil.copytree(CORPORA[name], corpus)
@@ -182,8 +185,14 @@ def bench_corpus(name: str, backend: str, repeats: int, work: Path) -> dict:
         added.unlink()
         remove.append(build(corpus, index, backend))
     print(f"  {name}/{backend} no-change {median(no_change, 'seconds'):.2f}s, add-one {median(add, 'seconds'):.2f}s", file=sys.stderr, flush=True)
-    breakdown = stages(corpus, work / f"{name}-{backend}-stages", backend)
-    shutil.rmtree(work / f"{name}-{backend}-stages", ignore_errors=True)
+    # The final index (same documents as the corpus) is kept for bench_query.py to reuse.
+    keep = DATA / f"index-{name}-{backend}"
+    shutil.rmtree(keep, ignore_errors=True)
+    shutil.copytree(index, keep)
+    breakdown = {"stages": {}}
+    if with_stages:
+        breakdown = stages(corpus, work / f"{name}-{backend}-stages", backend)
+        shutil.rmtree(work / f"{name}-{backend}-stages", ignore_errors=True)
     chunks = full[0]["chunks"]
     result = {
         "corpus": name, "backend": backend, "documents": full[0]["documents"], "chunks": chunks, "repeats": repeats,
@@ -232,6 +241,7 @@ def main() -> None:
     parser.add_argument("--backends", default="torch", help="comma-separated backends to compare [torch]")
     parser.add_argument("--repeats", type=int, default=3, help="repeats per measurement; medians are reported [3]")
     parser.add_argument("--large-repeats", type=int, default=1, help="repeats on the large corpus [1]")
+    parser.add_argument("--large-stages", action="store_true", help="also the stage breakdown on the large corpus (one more build)")
     parser.add_argument("--json", type=Path, help="write all results (raw runs included) here")
     parser.add_argument("--floor-worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--stages-worker", nargs=2, type=Path, help=argparse.SUPPRESS)
@@ -251,7 +261,8 @@ def main() -> None:
         for name in corpora:
             for backend in args.backends.split(","):
                 repeats = args.large_repeats if name == "large" else args.repeats
-                results.append(bench_corpus(name, backend, repeats, Path(tmp)))
+                with_stages = name != "large" or args.large_stages
+                results.append(bench_corpus(name, backend, repeats, Path(tmp), with_stages=with_stages))
                 if args.json:  # write as we go: a long run that dies keeps what it measured
                     args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
     print(table(results))
