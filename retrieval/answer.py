@@ -79,26 +79,31 @@ def passage_json(passage: Passage) -> dict[str, Any]:
 def clean_question(question: str, *, max_chars: int) -> tuple[str, list[str]]:
     """Make any input safe to process: no control characters, NULs or lone surrogates; cut
     to ``max_chars`` with a note saying so."""
-    notes = []
+    return _shorten(_sanitise(question), max_chars)
+
+
+def _sanitise(question: str) -> str:
     text = question.encode("utf-8", "replace").decode("utf-8", "replace")
     text = unicodedata.normalize("NFC", _CONTROL.sub(" ", _FORMAT.sub("", text)))
-    text = re.sub(r"\s+", " ", text).strip()
-    if len(text) > max_chars:
-        text = text[:max_chars].rsplit(" ", 1)[0] if " " in text[:max_chars] else text[:max_chars]
-        notes.append(f"Your question was longer than {max_chars:,} characters; only the first {len(text):,} were used.")
-    return text, notes
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _shorten(text: str, max_chars: int) -> tuple[str, list[str]]:
+    if len(text) <= max_chars:
+        return text, []
+    text = text[:max_chars].rsplit(" ", 1)[0] if " " in text[:max_chars] else text[:max_chars]
+    return text, [f"Your question was longer than {max_chars:,} characters; only the first {len(text):,} were used."]
 
 
 def answer_question(retriever: Retriever, question: str, *, k: int | None = None, locale: str | None = None) -> Answer:
     settings = retriever.settings
     locale = locale or settings.locale
     k = max(1, min(int(k or settings.top_k), 20))
-    raw = question if isinstance(question, str) else str(question)
-    text, notes = clean_question(raw, max_chars=settings.max_question_chars)
+    full_text = _sanitise(question if isinstance(question, str) else str(question))
     # Triage reads the whole message (a red flag may come at the end of a long one); only
     # retrieval works on the shortened text.
-    full_text, _ = clean_question(raw, max_chars=max(len(raw), 1))
     triage = assess(full_text)
+    text, notes = _shorten(full_text, settings.max_question_chars)
     card = care_card(triage, locale)
     note_disclaimer = disclaimer(locale)
 

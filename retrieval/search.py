@@ -42,8 +42,6 @@ class Passage:
     dense_rank: int | None = None
     lexical_rank: int | None = None
     highlight: str = ""
-    context_before: str = ""
-    context_after: str = ""
 
     @property
     def source(self) -> str:
