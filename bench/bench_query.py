@@ -317,7 +317,7 @@ def table(results: dict) -> str:
         for backend, a in entry.get("agreement", {}).items():
             cos = f"{a['cos_min']:.4f} / {a['cos_mean']:.4f}" if "cos_min" in a else "-"
             lines.append(f"| {corpus} | {backend} | {a['chunks_per_s']:.1f} | {cos} |")
-    lines += ["", "Exact (flat) vs HNSW (M=32, efConstruction=80, efSearch=128), one query, 50 candidates:", "",
+    lines += ["", "Exact (flat) vs HNSW (store.build_faiss_index's settings), one query, 50 candidates:", "",
               "| vectors | n | flat p50 / p95 ms | HNSW p50 / p95 ms | HNSW recall@10 | HNSW build s |", "|---|---:|---:|---:|---:|---:|"]
     for entry in results["corpora"].values():
         for a in entry.get("ann", []):
