@@ -45,7 +45,6 @@ def passage_markdown(number: int, passage: Passage) -> str:
         marked = escape_markdown(passage.highlight)
         if marked in text:
             text = text.replace(marked, f"**{marked}**", 1)
-    text = "\n".join(line for line in text.split("\n"))
     return f"{heading}\n\n{text}\n\n*Source: {escape_markdown(source_label(passage))}*"
 
 

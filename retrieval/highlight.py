@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
 
 from retrieval.lexical import tokenize
 
@@ -62,11 +61,4 @@ def idf_from_bm25(retriever, n_documents: int) -> dict[str, float]:  # type: ign
     return out
 
 
-def mark(text: str, highlight: str, *, before: str = "**", after: str = "**") -> str:
-    """Wrap the highlighted sentence(s) inside ``text`` with markers (for CLI and chat)."""
-    if not highlight or highlight not in text:
-        return text
-    return text.replace(highlight, f"{before}{highlight}{after}", 1)
-
-
-__all__: Sequence[str] = ("best_sentences", "split_sentences", "idf_from_bm25", "mark")
+__all__ = ["best_sentences", "split_sentences", "idf_from_bm25"]
