@@ -127,7 +127,7 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     coverage = assess_coverage(result)
     if not coverage.covered:
         return reply([], False, coverage.reason, _not_covered_text(retriever))
-    passages = [_with_highlight(p, text, retriever.idf) for p in result.passages]
+    passages = [_with_highlight(p, text, result.idf) for p in result.passages]
     return reply(passages, True, "", "")
 
 

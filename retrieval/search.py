@@ -60,6 +60,7 @@ class SearchResult:
     best_dense: float = 0.0
     best_lexical: float = 0.0
     candidates: list[Passage] = field(default_factory=list)
+    idf: dict[str, float] = field(default_factory=dict)  # of the generation that answered
 
 
 class Retriever:
@@ -100,24 +101,30 @@ class Retriever:
     @property
     def idf(self) -> dict[str, float]:
         """BM25 vocabulary -> inverse document frequency, for the current generation."""
-        data = self._data
+        return self._idf_of(self._data)
+
+    def _idf_of(self, data: IndexData) -> dict[str, float]:
+        """IDF of one generation, cached; a query holds its own ``data`` so a refresh in the
+        middle of it never mixes two generations."""
         generation = str(data.manifest.get("generation", ""))
-        if self._idf is None or self._idf[0] != generation:
+        cached = self._idf
+        if cached is None or cached[0] != generation:
             from retrieval.highlight import idf_from_bm25
 
-            self._idf = (generation, idf_from_bm25(data.bm25, len(data.chunks)) if data.bm25 is not None else {})
-        return self._idf[1]
+            cached = (generation, idf_from_bm25(data.bm25, len(data.chunks)) if data.bm25 is not None else {})
+            self._idf = cached
+        return cached[1]
 
-    def _title_match(self, query: str, rows: dict[int, float]) -> dict[int, float]:
+    def _title_match(self, data: IndexData, query: str, rows: dict[int, float]) -> dict[int, float]:
         """For each row, the IDF-weighted share of the question's words that its title contains."""
         from retrieval.lexical import tokenize
 
-        idf = self.idf
+        idf = self._idf_of(data)
         terms = set(tokenize([query])[0])
         total = sum(idf.get(t, 0.0) for t in terms)
         if not total:
             return {}
-        chunks = self._data.chunks
+        chunks = data.chunks
         titles = {chunks[row].title for row in rows}
         title_terms = dict(zip(titles, (set(t) for t in tokenize(list(titles)))))
         return {row: sum(idf.get(t, 0.0) for t in terms & title_terms[chunks[row].title]) / total for row in rows}
@@ -162,7 +169,7 @@ class Retriever:
         else:
             fused = _combsum(data, vector, dense, lexical, dense_order[:CANDIDATES] + lexical_order[:CANDIDATES])
             if TITLE_WEIGHT:
-                for row, share in self._title_match(query, fused).items():
+                for row, share in self._title_match(data, query, fused).items():
                     fused[row] += TITLE_WEIGHT * share
         order = sorted(fused, key=lambda row: -fused[row])[: 2 * CANDIDATES]
         all_dense = data.vectors[order] @ vector if order else np.zeros(0)
@@ -185,6 +192,7 @@ class Retriever:
             best_dense=float(max(dense.values(), default=0.0)),
             best_lexical=float(lexical.max(initial=0.0)),
             candidates=candidates,
+            idf=self._idf_of(data),
         )
 
 

@@ -1,0 +1,76 @@
+"""A rebuild that lands while a question is being answered never mixes two index generations.
+
+The app refreshes its retriever every few seconds while 16 clients ask questions; a question
+whose search began on the old generation must be answered wholly from it (rows, titles, IDF
+and highlights), not half from the new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.answer import answer_question
+from retrieval.config import Settings
+from retrieval.embeddings import SentenceTransformerEmbedder
+from retrieval.indexing import build_index
+from retrieval.search import Retriever
+
+QUESTION = "What is sciatica and how is sciatic nerve pain treated?"
+# Sorts before every seed file, so each old row number points at a different chunk afterwards.
+NEW_ARTICLE = """# Sciatica: a sciatic nerve guide
+
+Sciatica is pain that travels along the sciatic nerve, from the lower back through the buttock
+and down the back of the leg. It is usually caused by a herniated disc pressing on a nerve root.
+
+Most sciatica improves within six weeks with staying active, heat, gentle stretching and
+simple pain relief. Physiotherapy helps many people. Surgery is considered only when
+symptoms are severe or do not improve.
+"""
+
+
+class RebuildDuringEncode:
+    """The real model, plus a hook that runs once, in the middle of the next query encode."""
+
+    def __init__(self, real: SentenceTransformerEmbedder) -> None:
+        self.real = real
+        self.model_name, self.fingerprint = real.model_name, real.fingerprint
+        self.dimension, self.max_tokens = real.dimension, real.max_tokens
+        self.hook: Callable[[], None] | None = None
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.real.count_tokens(texts)
+
+    def embed(self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None) -> np.ndarray:
+        hook, self.hook = self.hook, None
+        if hook is not None:
+            hook()
+        return self.real.embed(texts, progress=progress)
+
+
+def test_a_refresh_during_a_question_does_not_mix_generations(tmp_path: Path, seed_corpus: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(corpus_dir=seed_corpus, index_dir=tmp_path / "index")
+    wrapped = RebuildDuringEncode(embedder)
+    build_index(settings, embedder=embedder)
+    retriever = Retriever.load(settings, embedder=wrapped)
+    old = answer_question(retriever, QUESTION).to_json()
+
+    def add_article_and_refresh() -> None:
+        (seed_corpus / "000-sciatica-guide.md").write_text(NEW_ARTICLE, encoding="utf-8")
+        assert build_index(settings, embedder=embedder).wrote_index
+        assert retriever.refresh()
+
+    wrapped.hook = add_article_and_refresh
+    during = answer_question(retriever, QUESTION).to_json()
+    new = answer_question(retriever, QUESTION).to_json()
+
+    assert new != old, "the new article changed nothing: this test would prove nothing"
+    assert during == old
+
+
+def test_search_result_carries_the_idf_of_its_own_generation(seed_retriever: Retriever) -> None:
+    result = seed_retriever.search("lumbar leg pain")
+    assert result.idf is seed_retriever.idf
+    assert result.idf["lumbar"] > result.idf["pain"] > 0
