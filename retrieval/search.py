@@ -61,6 +61,7 @@ class SearchResult:
     best_lexical: float = 0.0
     candidates: list[Passage] = field(default_factory=list)
     idf: dict[str, float] = field(default_factory=dict)  # of the generation that answered
+    data: IndexData | None = None  # the generation that answered (for neighbouring passages)
 
 
 class Retriever:
@@ -193,6 +194,7 @@ class Retriever:
             best_lexical=float(lexical.max(initial=0.0)),
             candidates=candidates,
             idf=self._idf_of(data),
+            data=data,
         )
 
 
