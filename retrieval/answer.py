@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from retrieval.care import care_card, disclaimer, dosing_decline, safety_net_line
+from retrieval.context import EdgeContext, edge_context
 from retrieval.coverage import assess_coverage
 from retrieval.formatting import compose_message
 from retrieval.highlight import best_sentences
 from retrieval.search import Passage, Retriever
+from retrieval.store import StoredDocument
 from retrieval.triage import Triage, assess
 
 _GREETING = re.compile(r"^\W*(?:hi|hello|hey|hiya|good\s+(?:morning|afternoon|evening)|thanks?|thank\s+you|cheers)\W*$", re.I)
@@ -73,6 +75,8 @@ def passage_json(passage: Passage) -> dict[str, Any]:
         "chunk_id": chunk.id,
         "dense_score": round(passage.dense_score, 4),
         "bm25_score": round(passage.lexical_score, 4),
+        "context_before": passage.context_before,
+        "context_after": passage.context_after,
     }
 
 
@@ -127,14 +131,19 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     coverage = assess_coverage(result)
     if not coverage.covered:
         return reply([], False, coverage.reason, _not_covered_text(retriever))
-    passages = [_with_highlight(p, text, result.idf) for p in result.passages]
+    documents = result.data.documents if result.data is not None else {}
+    passages = [_with_highlight(p, text, result.idf, documents) for p in result.passages]
     return reply(passages, True, "", "")
 
 
-def _with_highlight(passage: Passage, question: str, idf: dict[str, float]) -> Passage:
+def _with_highlight(passage: Passage, question: str, idf: dict[str, float], documents: dict[str, StoredDocument]) -> Passage:
+    """The passage with its best sentence(s) and, when they sit at its edge, the neighbour."""
     from dataclasses import replace
 
-    return replace(passage, highlight=best_sentences(question, passage.chunk.text, idf=idf))
+    highlight = best_sentences(question, passage.chunk.text, idf=idf)
+    document = documents.get(passage.chunk.doc_id)
+    context = edge_context(document.text, passage.chunk, highlight) if document is not None else EdgeContext()
+    return replace(passage, highlight=highlight, context_before=context.before, context_after=context.after)
 
 
 def covered_topics(retriever: Retriever, limit: int = 6) -> list[str]:

@@ -45,6 +45,10 @@ def passage_markdown(number: int, passage: Passage) -> str:
         marked = escape_markdown(passage.highlight)
         if marked in text:
             text = text.replace(marked, f"**{marked}**", 1)
+    if passage.context_before:
+        text = f"*…{escape_markdown(passage.context_before)}* {text}"
+    if passage.context_after:
+        text = f"{text} *{escape_markdown(passage.context_after)}…*"
     return f"{heading}\n\n{text}\n\n*Source: {escape_markdown(source_label(passage))}*"
 
 
@@ -85,6 +89,10 @@ def render_text(answer, *, color: bool = False) -> str:  # type: ignore[no-untyp
         if passage.highlight and passage.highlight in text:
             marker_open, marker_close = (bold, reset) if color else (">>", "<<")
             text = text.replace(passage.highlight, f"{marker_open}{passage.highlight}{marker_close}", 1)
+        if passage.context_before:
+            text = f"{dim}…{passage.context_before}{reset} {text}"
+        if passage.context_after:
+            text = f"{text} {dim}{passage.context_after}…{reset}"
         section = f" · {chunk.section}" if chunk.section else ""
         out.append(f"{bold}{number}. {chunk.title}{section}{reset}\n{text}\n{dim}Source: {source_label(passage)} (score {passage.score:.3f}){reset}")
     if answer.passages and answer.safety_net_text:

@@ -42,6 +42,8 @@ class Passage:
     dense_rank: int | None = None
     lexical_rank: int | None = None
     highlight: str = ""
+    context_before: str = ""  # the sentence before the passage, when the highlight opens it
+    context_after: str = ""  # the sentence after the passage, when the highlight closes it
 
     @property
     def source(self) -> str:
