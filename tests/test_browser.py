@@ -124,6 +124,16 @@ def test_question_shows_sources_highlight_and_disclaimer(page) -> None:  # type:
     page.screenshot(path=str(ARTIFACTS / "answer.png"))
 
 
+def test_edge_sentence_is_shown_after_the_sentence_it_depends_on(page) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(page, "is it ok to do sit ups with a herniated disc")
+    setup = reply.locator("em", has_text="…Lumbar disc herniation")
+    assert setup.count() >= 1  # the sentence before the passage, in italics
+    marked = reply.locator("mark", has_text="sit-ups").first
+    assert marked.is_visible()
+    text = reply.inner_text()
+    assert text.index("Lumbar disc herniation") < text.index("such as sit-ups")
+
+
 def test_screenshot_for_the_readme(page) -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size({"width": 1280, "height": 1450})  # tall enough for a whole answer
     reply = ask(page, "Is heat or ice better for a sore back?")
