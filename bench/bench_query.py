@@ -128,7 +128,7 @@ def stage_breakdown(retriever, questions: list[str]) -> dict[str, float]:  # typ
 
     timed(answer, "assess", "triage")
     timed(type(retriever), "encode", "encode query")
-    timed(search, "_dense_scores", "FAISS")
+    timed(search, "_dense_scores", "dense scores")
     timed(search, "_lexical_scores", "BM25")
     timed(search, "_diversify", "diversify")
     timed(type(retriever), "search", "search (all)")

@@ -75,6 +75,7 @@ class Retriever:
         self._lock = threading.Lock()
         self._data = data
         self._idf: tuple[str, dict[str, float]] | None = None
+        self._title_terms: tuple[str, dict[str, frozenset[str]]] | None = None
         self._check_model(data)
 
     @classmethod
@@ -118,19 +119,32 @@ class Retriever:
             self._idf = cached
         return cached[1]
 
-    def _title_match(self, data: IndexData, query: str, rows: dict[int, float]) -> dict[int, float]:
+    def _title_match(self, data: IndexData, query_terms: list[str], rows: dict[int, float]) -> dict[int, float]:
         """For each row, the IDF-weighted share of the question's words that its title contains."""
-        from retrieval.lexical import tokenize
-
         idf = self._idf_of(data)
-        terms = set(tokenize([query])[0])
+        terms = set(query_terms)
         total = sum(idf.get(t, 0.0) for t in terms)
         if not total:
             return {}
         chunks = data.chunks
-        titles = {chunks[row].title for row in rows}
-        title_terms = dict(zip(titles, (set(t) for t in tokenize(list(titles)))))
+        title_terms = self._title_terms_of(data, {chunks[row].title for row in rows})
         return {row: sum(idf.get(t, 0.0) for t in terms & title_terms[chunks[row].title]) / total for row in rows}
+
+    def _title_terms_of(self, data: IndexData, titles: set[str]) -> dict[str, frozenset[str]]:
+        """Title -> its BM25 terms, cached per generation (tokenising and stemming the
+        candidates' titles on every question cost more than the BM25 scoring itself)."""
+        from retrieval.lexical import tokenize
+
+        generation = str(data.manifest.get("generation", ""))
+        cached = self._title_terms
+        if cached is None or cached[0] != generation:
+            cached = (generation, {})
+            self._title_terms = cached
+        known = cached[1]
+        missing = [title for title in titles if title not in known]
+        if missing:
+            known.update(zip(missing, map(frozenset, tokenize(missing))))
+        return known
 
     def document(self, doc_id: str) -> StoredDocument | None:
         return self._data.documents.get(doc_id)
@@ -154,45 +168,50 @@ class Retriever:
         n = len(data.chunks)
         if n == 0 or not query.strip():
             return SearchResult(query, [])
+        from retrieval.lexical import tokenize
+
         vector = self.encode(query) if query_vector is None else query_vector
-        dense = _dense_scores(data, vector, n if n <= EXHAUSTIVE_UP_TO else 4 * CANDIDATES)
-        lexical = _lexical_scores(data, query)
-        dense_order = sorted(dense, key=lambda i: -dense[i])
-        lexical_order = [int(i) for i in np.argsort(-lexical)[: min(4 * CANDIDATES, n)] if lexical[i] > 0]
-        dense_rank = {row: r for r, row in enumerate(dense_order, 1)}
+        terms = tokenize([query])[0]
+        dense = _dense_scores(data, vector, exhaustive=n <= EXHAUSTIVE_UP_TO)
+        lexical = _lexical_scores(data, terms)
+        dense_order = dense.rows[:CANDIDATES].tolist()
+        lexical_order = _best_rows(lexical, min(4 * CANDIDATES, n))
         lexical_rank = {row: r for r, row in enumerate(lexical_order, 1)}
+        lexical_order = lexical_order[:CANDIDATES]
         if mode == "dense":
-            fused = {row: dense[row] for row in dense_order[:CANDIDATES]}
+            fused = dict(zip(dense_order, dense.scores[:CANDIDATES].tolist()))
         elif mode == "bm25":
-            fused = {row: float(lexical[row]) for row in lexical_order[:CANDIDATES]}
+            fused = {row: float(lexical[row]) for row in lexical_order}
         elif mode == "rrf":
+            rows = list(set(dense_order) | set(lexical_order))
+            dense_rank = dict(zip(rows, dense.ranks(rows)))
             fused = {}
-            for row in set(dense_order[:CANDIDATES]) | set(lexical_order[:CANDIDATES]):
-                fused[row] = sum(1.0 / (RRF_K + ranks[row]) for ranks in (dense_rank, lexical_rank) if row in ranks)
+            for row in rows:
+                fused[row] = sum(1.0 / (RRF_K + ranks[row]) for ranks in (dense_rank, lexical_rank) if ranks.get(row) is not None)
         else:
-            fused = _combsum(data, vector, dense, lexical, dense_order[:CANDIDATES] + lexical_order[:CANDIDATES])
+            fused = _combsum(dense, lexical, dense_order + lexical_order)
             if TITLE_WEIGHT:
-                for row, share in self._title_match(data, query, fused).items():
+                for row, share in self._title_match(data, terms, fused).items():
                     fused[row] += TITLE_WEIGHT * share
         order = sorted(fused, key=lambda row: -fused[row])[: 2 * CANDIDATES]
-        all_dense = data.vectors[order] @ vector if order else np.zeros(0)
+        all_dense = _inner_products(data.vectors[order], vector).tolist()
         candidates = [
             Passage(
                 chunk=data.chunks[row],
                 score=float(fused[row]),
-                dense_score=float(all_dense[i]),
-                lexical_score=float(lexical[row]),
-                dense_rank=dense_rank.get(row),
+                dense_score=cosine,
+                lexical_score=bm25,
+                dense_rank=rank,
                 lexical_rank=lexical_rank.get(row),
             )
-            for i, row in enumerate(order)
+            for row, cosine, bm25, rank in zip(order, all_dense, lexical[order].tolist(), dense.ranks(order))
         ]
         chosen = _diversify(candidates, [data.vectors[row] for row in order], k)
         return SearchResult(
             query,
             chosen,
             query_vector=vector,
-            best_dense=float(max(dense.values(), default=0.0)),
+            best_dense=dense.high,
             best_lexical=float(lexical.max(initial=0.0)),
             candidates=candidates,
             idf=self._idf_of(data),
@@ -200,32 +219,101 @@ class Retriever:
         )
 
 
-def _dense_scores(data: IndexData, vector: np.ndarray, k: int) -> dict[int, float]:
-    scores, rows = data.faiss_index.search(np.asarray(vector, dtype=np.float32)[None, :], k)
-    return {int(row): float(score) for row, score in zip(rows[0], scores[0]) if row >= 0}
+class _DenseScores:
+    """One question's cosine similarities: every chunk's (exhaustive) or the index's best few.
+
+    ``rows`` are the best rows, best first, and ``scores`` theirs; ``low`` and ``high`` span
+    the scores that were computed (the min-max range hybrid fusion normalises by).
+    """
+
+    def __init__(self, data: IndexData, vector: np.ndarray, *, exhaustive: bool) -> None:
+        self._data, self._vector = data, vector
+        want = min(len(data.chunks), 4 * CANDIDATES)
+        self.every: np.ndarray | None = None
+        if exhaustive:
+            # Every score, then a partial sort: a FAISS search for all n rows followed by
+            # n-sized Python dicts and sorts cost 1 ms a question at 2,000 chunks.
+            every = _inner_products(data.vectors, vector)
+            top = np.argpartition(-every, want - 1)[:want]
+            self.rows = top[np.lexsort((-top, -every[top]))]  # best first; ties: later row first, as FAISS
+            self.every, self._sorted = every, np.sort(every)
+            self.low, self.high = float(self._sorted[0]), float(self._sorted[-1])
+        else:
+            found, rows = data.faiss_index.search(np.asarray(vector, dtype=np.float32)[None, :], want)
+            keep = rows[0] >= 0
+            self.rows = rows[0][keep]
+            top_scores = found[0][keep]
+            self._found = dict(zip(self.rows.tolist(), top_scores.tolist()))
+            self._rank = {row: r for r, row in enumerate(self._found, 1)}
+            self.low = float(top_scores.min()) if len(top_scores) else 0.0
+            self.high = float(top_scores.max()) if len(top_scores) else 0.0
+        self.scores = self.of(self.rows.tolist())
+
+    def of(self, rows: list[int]) -> np.ndarray:
+        """The dense scores of ``rows`` (float64), computed for rows the search did not return."""
+        if self.every is not None:
+            return self.every[rows].astype(np.float64)
+        return np.array([self._found[row] if row in self._found else float(self._data.vectors[row] @ self._vector)
+                         for row in rows], dtype=np.float64)
+
+    def ranks(self, rows: list[int]) -> list[int | None]:
+        """Each row's place in the dense order (1 = best); None for a row an approximate search
+        missed. Equal scores (duplicate chunks) are placed as in ``rows``: the later row first."""
+        if self.every is None:
+            return [self._rank.get(row) for row in rows]
+        scores = self.every[rows]
+        after = np.searchsorted(self._sorted, scores, side="right")
+        ranks = len(self._sorted) - after + 1
+        for i in np.flatnonzero(after - np.searchsorted(self._sorted, scores, side="left") > 1):
+            ranks[i] += np.count_nonzero(self.every[rows[i] + 1 :] == scores[i])
+        return ranks.tolist()
 
 
-def _combsum(data: IndexData, vector: np.ndarray, dense: dict[int, float], lexical: np.ndarray, rows: list[int]) -> dict[int, float]:
+def _inner_products(vectors: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """``vectors @ vector`` with FAISS's single-threaded kernel: the very floats a flat FAISS
+    search returns, and no BLAS threads. On this 2-core machine, busy with other work, an
+    OpenBLAS matrix-vector product of 2,117 x 384 took 11 ms instead of 0.02 ms now and then,
+    waiting for its second thread."""
+    import faiss
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    vector = np.ascontiguousarray(vector, dtype=np.float32)
+    if vectors.ndim != 2 or vector.shape != (vectors.shape[1],):
+        raise ValueError(f"a query vector of shape {vector.shape} for vectors of shape {vectors.shape}")
+    out = np.empty(len(vectors), dtype=np.float32)
+    if len(vectors):
+        faiss.fvec_inner_products_ny(
+            faiss.swig_ptr(out), faiss.swig_ptr(vector), faiss.swig_ptr(vectors), vectors.shape[1], len(vectors)
+        )
+    return out
+
+
+def _dense_scores(data: IndexData, vector: np.ndarray, *, exhaustive: bool) -> _DenseScores:
+    return _DenseScores(data, vector, exhaustive=exhaustive)
+
+
+def _best_rows(scores: np.ndarray, k: int) -> list[int]:
+    """The ``k`` highest-scoring rows with a positive score, best first."""
+    top = np.argsort(-scores)[:k]
+    return top[scores[top] > 0].tolist()
+
+
+def _combsum(dense: _DenseScores, lexical: np.ndarray, rows: list[int]) -> dict[int, float]:
     """Min-max normalise each retriever's scores over the chunks it scored, then add them."""
-    dense_values = np.fromiter(dense.values(), dtype=np.float32)
-    d_low, d_high = float(dense_values.min()), float(dense_values.max())
+    unique = list(set(rows))
+    score = (dense.of(unique) - dense.low) / (dense.high - dense.low + 1e-9)
     l_low, l_high = float(lexical.min(initial=0.0)), float(lexical.max(initial=0.0))
-    fused = {}
-    for row in set(rows):
-        d = dense[row] if row in dense else float(data.vectors[row] @ vector)
-        score = (d - d_low) / (d_high - d_low + 1e-9)
-        if l_high > l_low:
-            score += LEXICAL_WEIGHT * (float(lexical[row]) - l_low) / (l_high - l_low)
-        fused[row] = score
-    return fused
+    if l_high > l_low:
+        score += LEXICAL_WEIGHT * (lexical[unique].astype(np.float64) - l_low) / (l_high - l_low)
+    return dict(zip(unique, score.tolist()))
 
 
-def _lexical_scores(data: IndexData, query: str) -> np.ndarray:
+def _lexical_scores(data: IndexData, terms: list[str]) -> np.ndarray:
     if data.bm25 is None:
         return np.zeros(len(data.chunks), dtype=np.float32)
     from retrieval.lexical import bm25_scores
 
-    return bm25_scores(data.bm25, query, len(data.chunks))
+    return bm25_scores(data.bm25, terms, len(data.chunks))
 
 
 def _diversify(candidates: list[Passage], vectors: list[np.ndarray], k: int) -> list[Passage]:
