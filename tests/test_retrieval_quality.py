@@ -31,9 +31,9 @@ def test_seed_set_hybrid_ranks_the_answer_first_often(seed_results) -> None:  # 
     hybrid = seed_results["hybrid"]
     assert hybrid.answerable >= 110
     assert hybrid.hit_at[1] >= 0.66  # measured 0.691
-    assert hybrid.hit_at[3] >= 0.80  # measured 0.827
-    assert hybrid.hit_at[5] >= 0.85  # measured 0.882
-    assert hybrid.mrr >= 0.74  # measured 0.769
+    assert hybrid.hit_at[3] >= 0.84  # measured 0.864 (pooled labels, tests/eval/JUDGMENTS.md)
+    assert hybrid.hit_at[5] >= 0.87  # measured 0.900
+    assert hybrid.mrr >= 0.76  # measured 0.784
 
 
 def test_hybrid_beats_each_retriever_alone_on_the_seed_set(seed_results) -> None:  # type: ignore[no-untyped-def]
