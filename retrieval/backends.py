@@ -1,19 +1,23 @@
-"""How the sentence-transformers model is run on the CPU: PyTorch (default) or ONNX Runtime.
+"""How the sentence-transformers model is run on the CPU: PyTorch or ONNX Runtime.
 
 Every backend returns an object with sentence-transformers' ``encode(texts, batch_size=...,
 normalize_embeddings=...)`` so :class:`retrieval.embeddings.SentenceTransformerEmbedder`
 does not care which one it has.
 
-- ``torch``: ``sentence_transformers.SentenceTransformer``.
-- ``onnx``: the same weights exported once, locally, to ONNX with ``torch.onnx.export``
+- ``onnx``: the weights exported once, locally, to ONNX with ``torch.onnx.export``
   (never downloaded), run by ONNX Runtime with the model's own ``tokenizers`` tokenizer and
-  mean pooling. Neither torch nor sentence-transformers is imported once the export exists,
-  so a process starts in well under a second instead of several.
+  mean pooling. The same vectors as ``torch`` (cosine >= 0.9999, the same fingerprint, so
+  either can use the other's index) at about twice the speed; neither torch nor
+  sentence-transformers is imported once the export exists, so a process starts in well
+  under a second instead of several.
+- ``torch`` (``config.DEFAULT_BACKEND``): ``sentence_transformers.SentenceTransformer``, the reference.
 - ``onnx-int8``: that export with its weights dynamically quantised to int8
   (``onnxruntime.quantization``; needs the ``onnx`` package too).
 
 The exports live in a cache folder, not in site-packages:
-``$XDG_CACHE_HOME/back-pain-retrieval/onnx/<model fingerprint>/`` (``~/.cache/...`` by default).
+``$XDG_CACHE_HOME/back-pain-retrieval/onnx/<model fingerprint>-v<recipe>/`` (``~/.cache/...``
+by default). Each file is written under a temporary name and renamed into place, and a lock
+file makes processes that start at the same time export once, so a file there is complete.
 
     >>> model = load_sentence_transformer(resolve_model_path("default"), "onnx")  # doctest: +SKIP
     >>> model.encode(["sore lower back"], normalize_embeddings=True).shape  # doctest: +SKIP
@@ -25,7 +29,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +43,7 @@ BACKENDS = ("torch", "onnx", "onnx-int8")
 _EXPORT_VERSION = 1  # bump when the export recipe changes: old exports are then ignored
 _OPSET = 17
 _INSTALL_HINT = (
-    "the {backend} backend needs ONNX Runtime: pip install 'back-pain-retrieval[onnx]' "
+    "the {backend} backend needs ONNX Runtime, which `make setup` installs: run `make setup` "
     "(or pip install onnxruntime onnx), or use RETRIEVAL_BACKEND=torch"
 )
 
@@ -52,34 +59,51 @@ def load_sentence_transformer(path: Path, backend: str, *, cache_dir: Path | Non
     return OnnxSentenceEncoder.load(path, quantized=backend == "onnx-int8", cache_dir=cache_dir)
 
 
+def _onnxruntime(backend: str):  # type: ignore[no-untyped-def]
+    """Import onnxruntime with its telemetry off, or explain how to install it.
+
+    ONNX Runtime 1.29+ on Linux sends usage events and keeps a device id under
+    ``$XDG_CACHE_HOME/Microsoft/`` unless ``ORT_DISABLE_TELEMETRY=1`` is set before it starts
+    (microsoft/onnxruntime#27379). A local health tool should not phone home: off unless the
+    user set the variable themselves.
+    """
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ModelNotFoundError(_INSTALL_HINT.format(backend=backend)) from None
+    return onnxruntime
+
+
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "back-pain-retrieval" / "onnx"
 
 
 class OnnxSentenceEncoder:
-    """A mean-pooling sentence encoder on ONNX Runtime, with sentence-transformers' ``encode``."""
+    """A mean-pooling sentence encoder on ONNX Runtime with the parts of sentence-transformers'
+    ``SentenceTransformer`` this project uses: ``encode``, ``get_sentence_embedding_dimension``,
+    ``max_seq_length`` and ``tokenizer`` (callable like a transformers tokenizer)."""
 
-    def __init__(self, session, tokenizer, dimension: int, pooling: str) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, session, path: Path, dimension: int, pooling: str) -> None:  # type: ignore[no-untyped-def]
         self.session = session
-        self.tokenizer = tokenizer
         self.dimension = dimension
         self.pooling = pooling
+        self.max_seq_length = _max_seq_length(path)
+        self.tokenizer = WordPieceTokenizer(path, self.max_seq_length)
+        self._batch_tokenizer = _tokenizer(path)  # truncating and padding: what the model is fed
         self._inputs = {i.name for i in session.get_inputs()}
 
     @classmethod
     def load(cls, path: Path, *, quantized: bool = False, cache_dir: Path | None = None) -> OnnxSentenceEncoder:
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            raise ModelNotFoundError(_INSTALL_HINT.format(backend="onnx-int8" if quantized else "onnx")) from None
+        ort = _onnxruntime("onnx-int8" if quantized else "onnx")
         pooling, dimension = _pooling(path)
         model_file = ensure_onnx_export(path, quantized=quantized, cache_dir=cache_dir)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
         session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
-        return cls(session, _tokenizer(path), dimension, pooling)
+        return cls(session, path, dimension, pooling)
 
     def get_sentence_embedding_dimension(self) -> int:
         return self.dimension
@@ -108,7 +132,7 @@ class OnnxSentenceEncoder:
         return out[0] if single else out
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(texts)
+        encodings = self._batch_tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": mask}
@@ -121,27 +145,80 @@ class OnnxSentenceEncoder:
         return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
 
 
+class WordPieceTokenizer:
+    """The model's ``tokenizer.json`` through ``tokenizers`` (no transformers import), callable
+    like the transformers tokenizer that sentence-transformers exposes as ``model.tokenizer``:
+
+        >>> tokenizer = WordPieceTokenizer(resolve_model_path("default"), 256)  # doctest: +SKIP
+        >>> tokenizer("sore back")["input_ids"]  # doctest: +SKIP
+        [101, 7591, 2067, 102]
+    """
+
+    def __init__(self, path: Path, max_length: int) -> None:
+        from tokenizers import Tokenizer
+
+        self.model_max_length = max_length
+        self._whole = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self._whole.no_truncation()
+        self._whole.no_padding()
+        self._cut = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self._cut.enable_truncation(max_length=max_length)
+        self._cut.no_padding()
+
+    def __call__(self, text: str | list[str], add_special_tokens: bool = True, truncation: bool = False) -> dict:
+        texts = [text] if isinstance(text, str) else list(text)
+        encodings = (self._cut if truncation else self._whole).encode_batch(texts, add_special_tokens=add_special_tokens)
+        ids = [e.ids for e in encodings]
+        mask = [e.attention_mask for e in encodings]
+        return {"input_ids": ids[0], "attention_mask": mask[0]} if isinstance(text, str) else {"input_ids": ids, "attention_mask": mask}
+
+
 def ensure_onnx_export(path: Path, *, quantized: bool = False, cache_dir: Path | None = None) -> Path:
     """The cached ONNX file for the model at ``path``, exporting (and quantising) it first if needed."""
     from retrieval.embeddings import model_fingerprint
 
     folder = (cache_dir or default_cache_dir()) / f"{model_fingerprint(path)}-v{_EXPORT_VERSION}"
     fp32 = folder / "model.onnx"
-    if not fp32.exists():
-        _export(path, fp32)
-    if not quantized:
-        return fp32
     int8 = folder / "model-int8.onnx"
-    if not int8.exists():
-        _quantize(fp32, int8)
-    return int8
+    target = int8 if quantized else fp32
+    if target.exists():  # files appear only by atomic rename: one that exists is complete
+        return target
+    with _exclusive(folder):  # several processes starting at once export once, the others wait
+        if not fp32.exists():
+            _export(path, fp32)
+        if quantized and not int8.exists():
+            _quantize(fp32, int8)
+    return target
+
+
+@contextmanager
+def _exclusive(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder/.lock`` (no lock where fcntl is missing: the
+    temporary-file-and-rename writes keep the cache consistent without it, at the cost of
+    exporting more than once)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    with open(folder / ".lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _temporary(target: Path) -> Path:
+    """A fresh file name beside ``target`` for this process and thread (renamed over it when done)."""
+    return target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.{time.time_ns()}.tmp")
 
 
 def _export(path: Path, target: Path) -> None:
     """Export the transformer at ``path`` to ONNX (dynamic batch and length), then check it
     reproduces the PyTorch output. Written to a temporary name and renamed: atomic."""
     started = time.perf_counter()
-    print(f"Exporting the embedding model to ONNX (once) into {target.parent}/ ...", file=sys.stderr, flush=True)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -154,15 +231,18 @@ def _export(path: Path, target: Path) -> None:
     transformers_logging.disable_progress_bar()
     transformers_logging.set_verbosity_error()
     warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+    warnings.filterwarnings("ignore", message="Exporting aten::index operator", category=UserWarning)
     target.parent.mkdir(parents=True, exist_ok=True)
     model = _LastHiddenState(AutoModel.from_pretrained(str(path), local_files_only=True)).eval()
+    # Announced once the weights have loaded: a broken model folder gives one error line, not two.
+    print(f"Exporting the embedding model to ONNX (once) into {target.parent}/ ...", file=sys.stderr, flush=True)
     sample = ["A short sentence.", "A slightly longer sentence about lower back pain and sciatica."]
     tokenizer = _tokenizer(path)
     encodings = tokenizer.encode_batch(sample)
     ids = torch.tensor([e.ids for e in encodings], dtype=torch.long)
     mask = torch.tensor([e.attention_mask for e in encodings], dtype=torch.long)
     types = torch.zeros_like(ids)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp = _temporary(target)
     dynamic = {0: "batch", 1: "sequence"}
     try:
         with torch.inference_mode():
@@ -203,8 +283,7 @@ def _LastHiddenState(transformer):  # type: ignore[no-untyped-def]
 
 
 def _check_export(file: Path, ids: np.ndarray, mask: np.ndarray, expected: np.ndarray) -> None:
-    import onnxruntime as ort
-
+    ort = _onnxruntime("onnx")
     session = ort.InferenceSession(str(file), providers=["CPUExecutionProvider"])
     got = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
     worst = float(np.abs(got - expected)[mask.astype(bool)].max())
@@ -213,6 +292,7 @@ def _check_export(file: Path, ids: np.ndarray, mask: np.ndarray, expected: np.nd
 
 
 def _quantize(fp32: Path, target: Path) -> None:
+    _onnxruntime("onnx-int8")
     try:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError:
@@ -222,7 +302,7 @@ def _quantize(fp32: Path, target: Path) -> None:
     print(f"Quantising the ONNX model to int8 (once) into {target.parent}/ ...", file=sys.stderr, flush=True)
     root = logging.getLogger()
     level, handlers = root.level, root.handlers[:]  # quantize_dynamic reconfigures the root logger
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp = _temporary(target)
     try:
         root.setLevel(logging.ERROR)
         quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True)

