@@ -1,16 +1,16 @@
-"""How the sentence-transformers model is run on the CPU: PyTorch or ONNX Runtime.
+"""How the sentence-transformers model is run on the CPU: ONNX Runtime (default) or PyTorch.
 
 Every backend returns an object with sentence-transformers' ``encode(texts, batch_size=...,
 normalize_embeddings=...)`` so :class:`retrieval.embeddings.SentenceTransformerEmbedder`
 does not care which one it has.
 
-- ``onnx``: the weights exported once, locally, to ONNX with ``torch.onnx.export``
+- ``onnx`` (``config.DEFAULT_BACKEND``): the weights exported once, locally, to ONNX with ``torch.onnx.export``
   (never downloaded), run by ONNX Runtime with the model's own ``tokenizers`` tokenizer and
   mean pooling. The same vectors as ``torch`` (cosine >= 0.9999, the same fingerprint, so
   either can use the other's index) at about twice the speed; neither torch nor
   sentence-transformers is imported once the export exists, so a process starts in well
   under a second instead of several.
-- ``torch`` (``config.DEFAULT_BACKEND``): ``sentence_transformers.SentenceTransformer``, the reference.
+- ``torch``: ``sentence_transformers.SentenceTransformer``, the reference.
 - ``onnx-int8``: that export with its weights dynamically quantised to int8
   (``onnxruntime.quantization``; needs the ``onnx`` package too).
 

