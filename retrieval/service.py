@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from retrieval.config import Settings
+from retrieval.config import Settings, env_values
 from retrieval.errors import RetrievalError
 
 if TYPE_CHECKING:
@@ -63,6 +63,16 @@ class UploadRejected(RetrievalError):
     """One uploaded file cannot be added; the message says why."""
 
 
+# Environment variable -> (AppSettings field, converter).
+_APP_ENV_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "RETRIEVAL_HOST": ("host", str),
+    "RETRIEVAL_PORT": ("port", int),
+    "RETRIEVAL_MAX_UPLOAD_MB": ("max_upload_mb", float),
+    "RETRIEVAL_ADMIN_PASSWORD": ("admin_password", str),
+    "RETRIEVAL_CONCURRENCY": ("concurrency", int),
+}
+
+
 @dataclass(frozen=True)
 class AppSettings:
     """Server settings (the pipeline's own live in :class:`Settings`).
@@ -80,23 +90,7 @@ class AppSettings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> AppSettings:
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for name, key, convert in (
-            ("RETRIEVAL_HOST", "host", str),
-            ("RETRIEVAL_PORT", "port", int),
-            ("RETRIEVAL_MAX_UPLOAD_MB", "max_upload_mb", float),
-            ("RETRIEVAL_ADMIN_PASSWORD", "admin_password", str),
-            ("RETRIEVAL_CONCURRENCY", "concurrency", int),
-        ):
-            raw = env.get(name)
-            if raw is None or raw == "":
-                continue
-            try:
-                values[key] = convert(raw)
-            except ValueError:
-                raise ValueError(f"{name}={raw!r} is not a valid {convert.__name__}") from None
-        return cls(**values)
+        return cls(**env_values(_APP_ENV_FIELDS, environ))
 
     def with_overrides(self, **overrides: Any) -> AppSettings:
         """A copy with the given fields replaced; ``None`` values are ignored."""

@@ -336,3 +336,14 @@ def test_asking_retries_the_rebuild_by_itself(library: Settings, embedder) -> No
     outcome = service.wait_for_build(service.latest_ticket, timeout=120)
     assert outcome is not None and outcome.ok
     assert service.answer("Is heat or ice better for a sore back?").passages
+
+
+def test_a_bad_environment_value_names_the_variable() -> None:
+    from retrieval.service import AppSettings
+
+    with pytest.raises(ValueError, match=r"RETRIEVAL_PORT='eighty' is not a valid int"):
+        AppSettings.from_env({"RETRIEVAL_PORT": "eighty"})
+    with pytest.raises(ValueError, match=r"RETRIEVAL_TOP_K='3.5' is not a valid int"):
+        Settings.from_env({"RETRIEVAL_TOP_K": "3.5"})
+    assert AppSettings.from_env({"RETRIEVAL_PORT": "8080", "RETRIEVAL_HOST": ""}).port == 8080
+    assert Settings.from_env({"RETRIEVAL_TOP_K": "5"}).top_k == 5
