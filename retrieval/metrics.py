@@ -142,8 +142,17 @@ def first_relevant_rank(relevance: Sequence[bool]) -> int | None:
     return None
 
 
+def _is_positive_int(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= 1
+
+
+def _check_positive(name: str, value: object) -> None:
+    if not _is_positive_int(value):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
 def _check_rank(rank: int | None) -> None:
-    if rank is not None and (isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or rank < 1):
+    if rank is not None and not _is_positive_int(rank):
         raise ValueError(f"ranks are 1-based positive integers or None, got {rank!r}")
 
 
@@ -163,8 +172,7 @@ def hit_at_k(ranks: Sequence[int | None], k: int) -> float:
     >>> hit_at_k([], 5)
     0.0
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    _check_positive("k", k)
     if len(ranks) == 0:
         return 0.0
     hits = 0
@@ -191,8 +199,7 @@ def mean_reciprocal_rank(ranks: Sequence[int | None], *, cutoff: int = 10) -> fl
     >>> mean_reciprocal_rank([])
     0.0
     """
-    if isinstance(cutoff, bool) or not isinstance(cutoff, (int, np.integer)) or cutoff < 1:
-        raise ValueError(f"cutoff must be a positive integer, got {cutoff!r}")
+    _check_positive("cutoff", cutoff)
     if len(ranks) == 0:
         return 0.0
     total = 0.0
@@ -247,8 +254,7 @@ def ndcg_at_k(
     >>> ndcg_at_k([])
     0.0
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    _check_positive("k", k)
     if n_relevant is not None and len(n_relevant) != len(relevances):
         raise ValueError(
             f"n_relevant has {len(n_relevant)} entries but there are {len(relevances)} ranked lists"
