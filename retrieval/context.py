@@ -13,9 +13,10 @@ one that ends a paragraph nothing after it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from retrieval.chunking import Chunk
-from retrieval.highlight import split_sentences
+from retrieval.highlight import PASSAGE_CACHE_SIZE, passage_sentences, split_sentences
 
 WINDOW = 1200  # characters of article text looked at on each side of a passage
 PARAGRAPH = "\n\n"
@@ -35,12 +36,20 @@ def edge_context(article_text: str, chunk: Chunk, highlight: str) -> EdgeContext
     >>> edge_context(text, chunk, "It eases by noon.")
     EdgeContext(before='Strain hurts most in the morning.', after='')
     """
-    sentences = split_sentences(chunk.text)
+    sentences = passage_sentences(chunk.text)
     if not sentences or not highlight or not article_text:
         return EdgeContext()
-    before = sentence_before(article_text, chunk.start) if highlight.startswith(sentences[0]) else ""
-    after = sentence_after(article_text, chunk.end) if highlight.endswith(sentences[-1]) else ""
-    return EdgeContext(before, after)
+    opens, closes = highlight.startswith(sentences[0]), highlight.endswith(sentences[-1])
+    if not (opens or closes):
+        return EdgeContext()
+    before, after = _neighbours(article_text, chunk.start, chunk.end)
+    return EdgeContext(before if opens else "", after if closes else "")
+
+
+@lru_cache(maxsize=PASSAGE_CACHE_SIZE)
+def _neighbours(article_text: str, start: int, end: int) -> tuple[str, str]:
+    """The sentences just outside a passage, worked out once per passage (see highlight.py)."""
+    return sentence_before(article_text, start), sentence_after(article_text, end)
 
 
 def sentence_before(text: str, start: int) -> str:

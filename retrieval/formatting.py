@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~=^$&])")
 
 
+@lru_cache(maxsize=4096)  # the same passage texts recur across questions
 def escape_markdown(text: str) -> str:
     """Backslash-escape Markdown and HTML syntax so the text renders literally.
 

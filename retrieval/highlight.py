@@ -9,15 +9,33 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 from retrieval.lexical import tokenize
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"”’)]?|$)")
+# Passages recur across questions (a few dozen chunks answer most of them), so their sentences
+# and terms are worked out once: splitting and stemming them was a third of a question's own
+# work next to a 1.8 ms ONNX encode (BENCHMARKS.md). Keyed by the text itself, so a new index
+# generation needs no invalidation; entries hold references to chunk texts, not copies.
+PASSAGE_CACHE_SIZE = 4096
 
 
 def split_sentences(text: str) -> list[str]:
     """Sentences and list items of a passage, in order (a light splitter for display)."""
     return [s.strip() for s in _SENTENCE.findall(text) if len(s.strip()) > 2]
+
+
+@lru_cache(maxsize=PASSAGE_CACHE_SIZE)
+def passage_sentences(text: str) -> tuple[str, ...]:
+    """:func:`split_sentences` of a passage (chunk) text, cached."""
+    return tuple(split_sentences(text))
+
+
+@lru_cache(maxsize=PASSAGE_CACHE_SIZE)
+def _sentence_terms(text: str) -> tuple[frozenset[str], ...]:
+    """Each sentence's BM25 terms (stemmed, stop words removed)."""
+    return tuple(map(frozenset, tokenize(passage_sentences(text))))
 
 
 def best_sentences(question: str, text: str, *, idf: dict[str, float] | None = None, limit: int = 2) -> str:
@@ -26,16 +44,15 @@ def best_sentences(question: str, text: str, *, idf: dict[str, float] | None = N
     Example: best_sentences("is ice or heat better", "Rest well. Ice is best in the first
     48 hours. Then heat.") -> "Ice is best in the first 48 hours. Then heat."
     """
-    sentences = split_sentences(text)
+    sentences = passage_sentences(text)
     if not sentences:
         return ""
     query_terms = set(tokenize([question])[0])
     if not query_terms:
         return sentences[0]
-    tokens = tokenize(sentences)
     weights = {term: (idf or {}).get(term, 1.0) for term in query_terms}
     total = sum(weights.values()) or 1.0
-    scores = [sum(weights[t] for t in set(sentence_tokens) & query_terms) / total for sentence_tokens in tokens]
+    scores = [sum(weights[t] for t in terms & query_terms) / total for terms in _sentence_terms(text)]
     ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
     best = ranked[0]
     if scores[best] == 0:
@@ -61,4 +78,4 @@ def idf_from_bm25(retriever, n_documents: int) -> dict[str, float]:  # type: ign
     return out
 
 
-__all__ = ["best_sentences", "split_sentences", "idf_from_bm25"]
+__all__ = ["best_sentences", "split_sentences", "passage_sentences", "idf_from_bm25"]

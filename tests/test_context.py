@@ -47,6 +47,17 @@ def test_paragraph_edges_and_middle_hits_get_nothing() -> None:
     assert edge_context(ARTICLE, whole_paragraph, "It eases by the afternoon.") == EdgeContext()
 
 
+def test_an_edited_article_gets_its_new_sentence_not_a_remembered_one() -> None:
+    # Sentences are cached per passage for speed; an article edited in place (same offsets)
+    # must still show what it says now.
+    chunk = chunk_of(ARTICLE, "It eases by the afternoon.", through="inflammation.")
+    assert edge_context(ARTICLE, chunk, "It eases by the afternoon.").before.startswith("A strained lumbar")
+    edited = ARTICLE.replace("A strained lumbar muscle hurts most", "A pulled lumbar muscle aches most")
+    assert edge_context(edited, chunk, "It eases by the afternoon.").before == (
+        "A pulled lumbar muscle aches most when you get up."
+    )
+
+
 def test_a_sentence_cut_by_the_window_is_not_shown_as_a_fragment() -> None:
     long_sentence = "Pain " + "and more pain " * 200 + "ends here."
     text = f"{long_sentence} It eases later."
