@@ -40,6 +40,7 @@ from retrieval.coverage import DENSE_THRESHOLD, best_dense_score  # noqa: E402
 from retrieval.indexing import build_index  # noqa: E402
 from retrieval.metrics import load_questions  # noqa: E402
 from retrieval.search import Retriever  # noqa: E402
+from retrieval.triage import assess  # noqa: E402
 
 BACKGROUND = Path(__file__).parent / "coverage_background.txt"
 MEDQUAD = ROOT / "tests/data/medquad_small/corpus"
@@ -156,8 +157,12 @@ def main() -> None:
     for threshold in (0.30, 0.35, 0.40, 0.45, 0.50, 0.55):
         mark = "  <- DENSE_THRESHOLD" if abs(threshold - DENSE_THRESHOLD) < 1e-9 else ""
         print(f"  {threshold:.2f}     {(x[~y] < threshold).mean():.3f}                {(x[y] < threshold).mean():.3f}{mark}")
-    mistakes = [(rows[i][0], round(float(x[i]), 3)) for i in range(len(y)) if (x[i] >= DENSE_THRESHOLD) != y[i]]
-    print("mistakes at the chosen threshold:", *mistakes, sep="\n  ")
+    animal = np.array([assess(query).about_animal for query, _, _ in rows])
+    with_animal = (x < DENSE_THRESHOLD) | animal
+    print(f"  {DENSE_THRESHOLD:.2f} + triage's pet rule: {with_animal[~y].mean():.3f} declined, "
+          f"{with_animal[y].mean():.3f} wrongly declined (what answers do)")
+    mistakes = [(rows[i][0], round(float(x[i]), 3)) for i in range(len(y)) if (not with_animal[i]) != y[i]]
+    print("mistakes at the chosen threshold with the pet rule:", *mistakes, sep="\n  ")
     if args.null_model:
         null_model_report(retriever, np.array(vectors), x, y)
 

@@ -123,6 +123,9 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     if triage.level == "emergency":
         # Nothing before or beside the care card: no self-care passages that could distract.
         return reply([], False, "emergency: passages withheld")
+    if triage.about_animal:
+        # Before the dosing check: "can I give my dog ibuprofen" needs a vet, not a pharmacist.
+        return reply([], False, "about an animal", ANIMAL_TEXT)
     if triage.dosing:
         return reply([], False, "medicine dosing question", dosing_decline(locale))
     if _GREETING.match(text):
@@ -149,6 +152,13 @@ def _with_highlight(passage: Passage, question: str, idf: dict[str, float], docu
 def covered_topics(retriever: Retriever, limit: int = 6) -> list[str]:
     titles = sorted({doc.title for doc in retriever.data.documents.values()}, key=len)
     return titles[:limit]
+
+
+ANIMAL_TEXT = (
+    "The articles here are about people's back and leg pain, so they do not cover animals, and I have "
+    "no passage to show you. If your pet is in pain, limping, dragging its legs or not itself, please "
+    "contact a vet; if it cannot stand or walk, call the vet today."
+)
 
 
 def _not_covered_text(retriever: Retriever) -> str:

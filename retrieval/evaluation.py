@@ -41,6 +41,7 @@ class EvalResult:
 def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_DEPTH) -> EvalResult:  # type: ignore[no-untyped-def]
     """Run every question through ``retriever`` in ``mode`` and score the rankings."""
     from retrieval.coverage import assess_coverage
+    from retrieval.triage import assess
 
     relevance_lists: list[list[bool]] = []
     n_relevant: list[int] = []
@@ -50,7 +51,8 @@ def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_D
     started = time.perf_counter()
     for question in questions:
         result = retriever.search(question.query, k=max(k, RANK_DEPTH), mode=mode)
-        is_declined = not assess_coverage(result).covered
+        # Declined as the answer would be: out of the articles' scope, or about an animal.
+        is_declined = not assess_coverage(result).covered or assess(question.query).about_animal
         should_decline.append(question.expect == "decline")
         declined.append(is_declined)
         if question.expect == "decline":

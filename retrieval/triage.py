@@ -59,6 +59,7 @@ class Triage:
     crisis: bool = False  # suicidal intent: crisis-line signposting (level is then "emergency")
     dosing: bool = False  # a medicine dose/strength/combination question: decline (never with crisis)
     safety_net: bool = False  # sciatica / nerve-pain topic: add the one-line safety net
+    about_animal: bool = False  # about a pet's symptoms, not the asker's: the articles are about people
 
 
 # --------------------------------------------------------------------------------------
@@ -361,6 +362,12 @@ _ANIMAL = re.compile(
     r"\b(?:my|our|the|a|his|her) (?:dog|dogs|puppy|pup|cat|cats|kitten|pet|rabbit|bunny|guinea pig|"
     r"hamster|pony|horse's|labrador|spaniel|terrier)\b|\bvets?\b|\bveterinar\w*"
 )
+# Exercise names that contain an animal ("the cat stretch", "bird dog", "downward dog") are
+# taken out before looking for one, so they never make a question "about an animal".
+_ANIMAL_EXERCISE = re.compile(
+    r"\b(?:cat|cow|dog|cobra|camel|pigeon)[\s-]*(?:cow|cat|pose|stretch|tilt)\b|"
+    r"\bdownward(?:[\s-]facing)?[\s-]dog\b|\bbird[\s-]?dogs?\b"
+)
 _PAIN_WORD = re.compile(redflags.PAIN_WORD)
 
 _WINDOW_CHARS = 160  # how far a modifier may sit from its target (bounded for long inputs)
@@ -474,13 +481,27 @@ class _Findings:
         return self._memo[finding_id]
 
 
+# Any part of the asker's own body: "walking my dog hurts my knees" is about the asker.
+_ASKER_BODY = re.compile(
+    r"\bmy (?:\w+ )?(?:knees?|shoulders?|arms?|hands?|wrists?|ankles?|elbows?|joints?|muscles?|body|"
+    r"calf|calves|thighs?|glutes?|buttocks?|head|chest|stomach|tummy|hamstrings?)\b|\b(?:hurts|hurt) me\b"
+)
+
+
+def _is_about_animal(text: str) -> bool:
+    """A pet's symptoms ("my dog's back leg is limping"), with none of the asker's own."""
+    if not _ANIMAL.search(_ANIMAL_EXERCISE.sub(" ", text)):
+        return False
+    return not (_FIRST_PERSON_SYMPTOMS.search(text) or _ASKER_BODY.search(text))
+
+
 def _fired_rules(doc: _Text) -> list[redflags.Rule]:
     found = _Findings(doc)
     fired = [
         rule for rule in redflags.RULES
         if all(f in found for f in rule.all_of) and (not rule.any_of or any(f in found for f in rule.any_of))
     ]
-    if fired and _ANIMAL.search(doc.text) and not _FIRST_PERSON_SYMPTOMS.search(doc.text):
+    if fired and _is_about_animal(doc.text):
         fired = [rule for rule in fired if rule.id == "crisis"]  # "my dog can't pee"
     return fired
 
@@ -564,14 +585,14 @@ def assess(question: str, *, embed: Embed | None = None) -> Triage:
         for rule_id, rule_level, _ in semantic_flags(text, embed):
             if rule_id == "crisis" or (rule_id in reasons):
                 continue  # crisis stays rule-only: wording matters too much for a near match
-            if _ANIMAL.search(text) and not _FIRST_PERSON_SYMPTOMS.search(text):
+            if _is_about_animal(text):
                 continue
             reasons.append(rule_id)
             level = max(level, rule_level, key=_LEVEL_RANK.__getitem__)
 
     reasons.sort(key=lambda r: -_LEVEL_RANK[_rule_level(r)])
     dosing_re, safety_net_re = _compiled_topics()
-    animal_only = bool(_ANIMAL.search(text)) and not _FIRST_PERSON_SYMPTOMS.search(text)
+    animal_only = _is_about_animal(text)
     return Triage(
         level=level,
         reasons=tuple(dict.fromkeys(reasons)),
@@ -579,6 +600,7 @@ def assess(question: str, *, embed: Embed | None = None) -> Triage:
         # in a crisis the crisis card is the whole answer: no dosing decline beside it
         dosing=bool(dosing_re.search(text)) and "crisis" not in reasons,
         safety_net=bool(safety_net_re.search(text)) and not animal_only,
+        about_animal=animal_only and "crisis" not in reasons,
     )
 
 
