@@ -15,7 +15,8 @@ from retrieval.config import Settings
 from retrieval.evaluation import evaluate
 from retrieval.indexing import build_index
 from retrieval.metrics import load_questions
-from retrieval.search import Retriever
+from retrieval.lexical import tokenize
+from retrieval.search import Retriever, title_match
 
 DATA = Path(__file__).parent / "data"
 SEED_QUESTIONS = Path(__file__).parent / "eval" / "seed_questions.jsonl"
@@ -30,10 +31,10 @@ def seed_results(seed_retriever):  # type: ignore[no-untyped-def]
 def test_seed_set_hybrid_ranks_the_answer_first_often(seed_results) -> None:  # type: ignore[no-untyped-def]
     hybrid = seed_results["hybrid"]
     assert hybrid.answerable >= 110
-    assert hybrid.hit_at[1] >= 0.66  # measured 0.691
+    assert hybrid.hit_at[1] >= 0.66  # measured 0.709
     assert hybrid.hit_at[3] >= 0.84  # measured 0.864 (pooled labels, tests/eval/JUDGMENTS.md)
     assert hybrid.hit_at[5] >= 0.87  # measured 0.900
-    assert hybrid.mrr >= 0.76  # measured 0.784
+    assert hybrid.mrr >= 0.76  # measured 0.795
 
 
 def test_hybrid_beats_each_retriever_alone_on_the_seed_set(seed_results) -> None:  # type: ignore[no-untyped-def]
@@ -57,6 +58,16 @@ def test_medquad_small_document_ranking(tmp_path_factory: pytest.TempPathFactory
     retriever = Retriever.load(settings, embedder=embedder)
     result = evaluate(retriever, load_questions(DATA / "medquad_small" / "qrels_small.jsonl"), mode="hybrid")
     assert result.answerable == 295
-    assert result.hit_at[1] >= 0.85  # measured 0.875
+    assert result.hit_at[1] >= 0.85  # measured 0.888
     assert result.hit_at[5] >= 0.99  # measured 1.000
-    assert result.mrr >= 0.91  # measured 0.930
+    assert result.mrr >= 0.91  # measured 0.937
+
+
+def test_the_title_term_prefers_the_title_with_no_words_the_question_lacks() -> None:
+    """"Arthritis" and "Rheumatoid Arthritis" both hold every word of "What is arthritis?"
+    (MedQuAD ranked the second first); the title term also counts the title's extra words."""
+    question, general, specific = (frozenset(t) for t in tokenize(["What is arthritis?", "Arthritis", "Rheumatoid Arthritis"]))
+    idf = {"arthriti": 1.2, "rheumatoid": 3.1}
+    assert title_match(question, general, idf) == 1.0
+    assert 0.0 < title_match(question, specific, idf) < 1.0
+    assert title_match(question, frozenset(tokenize(["Back pain"])[0]), idf) == 0.0
