@@ -8,6 +8,7 @@ index generation written by a rebuild, without a restart.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,7 +62,7 @@ class SearchResult:
     query_vector: np.ndarray | None = None
     best_dense: float = 0.0
     best_lexical: float = 0.0
-    candidates: list[Passage] = field(default_factory=list)
+    candidates: Sequence[Passage] = field(default_factory=list)  # ranked before diversity, best first
     idf: dict[str, float] = field(default_factory=dict)  # of the generation that answered
     data: IndexData | None = None  # the generation that answered (for neighbouring passages)
 
@@ -194,19 +195,16 @@ class Retriever:
                 for row, share in self._title_match(data, terms, fused).items():
                     fused[row] += TITLE_WEIGHT * share
         order = sorted(fused, key=lambda row: -fused[row])[: 2 * CANDIDATES]
-        all_dense = _inner_products(data.vectors[order], vector).tolist()
-        candidates = [
-            Passage(
-                chunk=data.chunks[row],
-                score=float(fused[row]),
-                dense_score=cosine,
-                lexical_score=bm25,
-                dense_rank=rank,
-                lexical_rank=lexical_rank.get(row),
-            )
-            for row, cosine, bm25, rank in zip(order, all_dense, lexical[order].tolist(), dense.ranks(order))
-        ]
-        chosen = _diversify(candidates, [data.vectors[row] for row in order], k)
+        candidates = _Candidates(
+            data,
+            order,
+            scores=[fused[row] for row in order],
+            dense=_inner_products(data.vectors[order], vector).tolist(),
+            lexical=lexical[order].tolist(),
+            dense_ranks=dense.ranks(order),
+            lexical_rank=lexical_rank,
+        )
+        chosen = _diversify(candidates, data.vectors[order], k)
         return SearchResult(
             query,
             chosen,
@@ -217,6 +215,41 @@ class Retriever:
             idf=self._idf_of(data),
             data=data,
         )
+
+
+class _Candidates(Sequence[Passage]):
+    """The ranked candidates of one question, made into :class:`Passage` objects only when read.
+
+    A question reads a few of its 100 candidates (diversity stops once it has ``k``; coverage
+    reads 10); building all 100 frozen dataclasses cost more than the BM25 scoring.
+    """
+
+    def __init__(self, data: IndexData, rows: list[int], *, scores: list[float], dense: list[float],
+                 lexical: list[float], dense_ranks: list[int | None], lexical_rank: dict[int, int]) -> None:
+        self._data, self._rows = data, rows
+        self._scores, self._dense, self._lexical = scores, dense, lexical
+        self._dense_ranks, self._lexical_rank = dense_ranks, lexical_rank
+        self._made: list[Passage | None] = [None] * len(rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        passage = self._made[index]
+        if passage is None:
+            row = self._rows[index]
+            passage = Passage(
+                chunk=self._data.chunks[row],
+                score=float(self._scores[index]),
+                dense_score=self._dense[index],
+                lexical_score=self._lexical[index],
+                dense_rank=self._dense_ranks[index],
+                lexical_rank=self._lexical_rank.get(row),
+            )
+            self._made[index] = passage
+        return passage
 
 
 class _DenseScores:
@@ -340,7 +373,7 @@ def _lexical_scores(data: IndexData, terms: list[str]) -> np.ndarray:
     return bm25_scores(data.bm25, terms, len(data.chunks))
 
 
-def _diversify(candidates: list[Passage], vectors: list[np.ndarray], k: int) -> list[Passage]:
+def _diversify(candidates: Sequence[Passage], vectors: Sequence[np.ndarray], k: int) -> list[Passage]:
     """Top ``k`` without near-duplicates or overlapping chunks, spreading across articles.
 
     A passage from an article already chosen gives way to the best passage from another
@@ -369,7 +402,7 @@ def _diversify(candidates: list[Passage], vectors: list[np.ndarray], k: int) -> 
     return [candidates[i] for i in chosen]
 
 
-def _is_redundant(index: int, chosen: list[int], candidates: list[Passage], vectors: list[np.ndarray]) -> bool:
+def _is_redundant(index: int, chosen: list[int], candidates: Sequence[Passage], vectors: Sequence[np.ndarray]) -> bool:
     chunk = candidates[index].chunk
     for other in chosen:
         o = candidates[other].chunk
