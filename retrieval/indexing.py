@@ -302,7 +302,7 @@ def _previous_index(
     if full:
         return None, "--full was given"
     try:
-        previous = load_index(index_dir)
+        previous = load_index(index_dir, searchable=False)  # its FAISS and BM25 are rebuilt, never read
     except IndexProblem as problem:
         if not (index_dir / "manifest.json").exists():
             return None, "no previous index"

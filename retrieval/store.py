@@ -189,13 +189,18 @@ def write_failure_message(index_dir: Path, error: OSError) -> str:
     )
 
 
-def load_index(index_dir: Path, *, verify: bool = True) -> IndexData:
-    """Load and cross-check the current generation; raise an IndexProblem that says what to do."""
+def load_index(index_dir: Path, *, verify: bool = True, searchable: bool = True) -> IndexData:
+    """Load and cross-check the current generation; raise an IndexProblem that says what to do.
+
+    ``searchable=False`` (for a build, which reuses chunks and vectors and writes new search
+    structures) checks the FAISS file's size and checksum but reads neither it nor BM25:
+    importing bm25s and reading them was half of a no-change build.
+    """
     for attempt in range(2):
         manifest = read_manifest(index_dir)
         folder = index_dir / str(manifest.get("generation", ""))
         try:
-            return _load_generation(index_dir, folder, manifest, verify=verify)
+            return _load_generation(index_dir, folder, manifest, verify=verify, searchable=searchable)
         except FileNotFoundError:
             if attempt == 0 and read_manifest(index_dir).get("generation") != manifest.get("generation"):
                 continue  # a build committed while we were opening the old generation
@@ -203,7 +208,9 @@ def load_index(index_dir: Path, *, verify: bool = True) -> IndexData:
     raise AssertionError("unreachable")
 
 
-def _load_generation(index_dir: Path, folder: Path, manifest: dict[str, Any], *, verify: bool) -> IndexData:
+def _load_generation(
+    index_dir: Path, folder: Path, manifest: dict[str, Any], *, verify: bool, searchable: bool = True
+) -> IndexData:
     files = manifest.get("files", {})
     for name in (CHUNKS_FILE, VECTORS_FILE, FAISS_FILE, DOCUMENTS_FILE):
         path = folder / name
@@ -222,9 +229,11 @@ def _load_generation(index_dir: Path, folder: Path, manifest: dict[str, Any], *,
         chunks = [Chunk(**{**row, "pages": tuple(row.get("pages", ()))}) for row in _read_jsonl(folder / CHUNKS_FILE)]
         vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)
         documents = {row["doc_id"]: StoredDocument(**row) for row in _read_jsonl(folder / DOCUMENTS_FILE)}
-        import faiss
+        faiss_index = None
+        if searchable:
+            import faiss
 
-        faiss_index = faiss.read_index(str(folder / FAISS_FILE))
+            faiss_index = faiss.read_index(str(folder / FAISS_FILE))
     except (ValueError, TypeError, KeyError, OSError, RuntimeError, json.JSONDecodeError) as error:
         raise IndexCorruptError(f"cannot read the index in {folder}: {error}; {REBUILD_HINT}") from None
     counts = manifest.get("counts", {})
@@ -236,14 +245,14 @@ def _load_generation(index_dir: Path, folder: Path, manifest: dict[str, Any], *,
         problems.append(f"{vectors.shape[0] if vectors.ndim else 0} vectors for {len(chunks)} chunks")
     elif vectors.shape[1] != dimension:
         problems.append(f"vectors have dimension {vectors.shape[1]}, the manifest says {dimension}")
-    if faiss_index.ntotal != len(chunks):
+    if faiss_index is not None and faiss_index.ntotal != len(chunks):
         problems.append(f"the FAISS index holds {faiss_index.ntotal} vectors for {len(chunks)} chunks")
     if len(documents) != counts.get("documents"):
         problems.append(f"{len(documents)} documents but the manifest says {counts.get('documents')}")
     if problems:
         raise IndexCorruptError(f"the index in {index_dir}/ is inconsistent: {'; '.join(problems)}; {REBUILD_HINT}")
     bm25 = None
-    if (folder / BM25_DIR).is_dir():
+    if (folder / BM25_DIR).is_dir() and searchable:
         bm25 = _load_bm25(folder / BM25_DIR)
     return IndexData(manifest, chunks, vectors, documents, faiss_index, bm25, folder)
 

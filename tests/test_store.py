@@ -110,10 +110,17 @@ def test_index_built_with_another_model_is_refused(built: Settings, embedder) ->
         Retriever.load(built, embedder=other)
 
 
-def test_a_corrupt_index_is_rebuilt_by_the_next_build(built: Settings, fake_embedder: FakeEmbedder) -> None:
-    (generation(built) / "vectors.npy").write_bytes(b"garbage")
+@pytest.mark.parametrize("name", ["vectors.npy", "faiss.index"])
+def test_a_corrupt_index_is_rebuilt_by_the_next_build(built: Settings, fake_embedder: FakeEmbedder, name: str) -> None:
+    # The build does not read the old FAISS file (it writes a new one), but a flipped byte in it
+    # must still be noticed: otherwise "up to date" would leave a broken index serving.
+    path = generation(built) / name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
     report = build_index(built, embedder=fake_embedder)
     assert report.full_rebuild and "could not be used" in report.full_rebuild_reason
+    assert report.wrote_index
     assert len(load_index(built.index_dir).chunks) == report.chunks
 
 
