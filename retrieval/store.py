@@ -136,7 +136,8 @@ def write_index(index_dir: Path, data: IndexData) -> Path:
         if data.bm25 is not None:
             data.bm25.save(str(tmp / BM25_DIR))
         fault_point("write:bm25")
-        files = {name: _file_record(tmp / name) for name in (CHUNKS_FILE, VECTORS_FILE, FAISS_FILE, DOCUMENTS_FILE)}
+        names = (CHUNKS_FILE, VECTORS_FILE, FAISS_FILE, DOCUMENTS_FILE) + ((BM25_DIR,) if data.bm25 is not None else ())
+        files = {name: _file_record(tmp / name) for name in names}
         _sync_dir(tmp)
         os.replace(tmp, folder)
         _sync_dir(index_dir)
@@ -212,12 +213,14 @@ def _load_generation(
     index_dir: Path, folder: Path, manifest: dict[str, Any], *, verify: bool, searchable: bool = True
 ) -> IndexData:
     files = manifest.get("files", {})
-    for name in (CHUNKS_FILE, VECTORS_FILE, FAISS_FILE, DOCUMENTS_FILE):
+    # The BM25 folder has a record since this version; indexes written before are read unchecked.
+    checked = (CHUNKS_FILE, VECTORS_FILE, FAISS_FILE, DOCUMENTS_FILE) + ((BM25_DIR,) if BM25_DIR in files else ())
+    for name in checked:
         path = folder / name
         if not path.exists():
             raise FileNotFoundError(path)
         expected = files.get(name, {})
-        size = path.stat().st_size
+        size = _size(path)
         if expected.get("bytes") != size:
             raise IndexCorruptError(
                 f"{path} is {size} bytes but the manifest says {expected.get('bytes')} "
@@ -307,14 +310,27 @@ def _write_json_atomically(path: Path, value: dict[str, Any]) -> None:
 
 
 def _file_record(path: Path) -> dict[str, Any]:
-    return {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+    return {"bytes": _size(path), "sha256": _sha256(path)}
+
+
+def _files_in(path: Path) -> list[Path]:
+    """``path`` itself, or for a folder (BM25) the files in it, in a fixed order."""
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+
+
+def _size(path: Path) -> int:
+    return sum(file.stat().st_size for file in _files_in(path))
 
 
 def _sha256(path: Path) -> str:
+    """Of the file, or of a folder's file names and contents."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    for file in _files_in(path):
+        if path.is_dir():
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
