@@ -26,6 +26,7 @@ from retrieval.cleaning import clean_text
 from retrieval.config import Settings
 from retrieval.dedup import deduplicate
 from retrieval.embeddings import Embedder, SentenceTransformerEmbedder
+from retrieval.lexical import BM25_PARAMS
 from retrieval.errors import BuildLockedError, CorpusError, DocumentRejected, IndexProblem, RetrievalError
 from retrieval.reading import SUPPORTED_SUFFIXES, RawDocument, read_document
 from retrieval.store import (
@@ -137,7 +138,15 @@ def build_index(
         report.removed = len(removed_ids)
         report.removed_chunks = sum(int(old_docs[d].get("chunks", 0)) for d in removed_ids)
 
-        nothing_changed = previous is not None and not to_embed and not removed_ids and not report.changed_documents
+        nothing_changed = (
+            previous is not None and not to_embed and not removed_ids and not report.changed_documents
+            and previous.manifest.get("lexical") == BM25_PARAMS  # else rewrite BM25, reusing every vector
+        )
+        if previous is not None and previous.manifest.get("lexical") != BM25_PARAMS:
+            report.notes.append(
+                f"keyword (BM25) settings changed to {json.dumps(BM25_PARAMS)}: the keyword index is rebuilt; "
+                "no passage is embedded again for it"
+            )
         if nothing_changed:
             report.documents, report.chunks = len(prepared), len(chunks)
             report.seconds = round(time.perf_counter() - started, 3)
@@ -390,6 +399,7 @@ def _manifest(
             "max_tokens": embedder.max_tokens,
         },
         "chunking": settings.chunking_signature(),
+        "lexical": dict(BM25_PARAMS),
         "counts": {"documents": len(prepared), "chunks": len(chunks)},
         "documents": documents,
         "previous_generation": previous.manifest.get("generation", "") if previous else "",

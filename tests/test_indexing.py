@@ -90,6 +90,24 @@ def test_chunking_change_forces_full_rebuild(settings: Settings, fake_embedder: 
     assert report.reused == 0
 
 
+def test_new_bm25_settings_rewrite_the_keyword_index_without_embedding(settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    from retrieval.lexical import BM25_PARAMS
+
+    build_index(settings, embedder=fake_embedder)
+    manifest_file = settings.index_dir / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    manifest["lexical"] = {"k1": 1.5, "b": 0.75}  # as written before the parameters were tuned
+    manifest_file.write_text(json.dumps(manifest))
+    fake_embedder.calls.clear()
+    report = build_index(settings, embedder=fake_embedder)
+    assert report.wrote_index and report.embedded == 0 and fake_embedder.embedded == 0
+    assert any("BM25" in note for note in report.notes)
+    data = load_index(settings.index_dir)
+    assert data.manifest["lexical"] == BM25_PARAMS
+    assert data.bm25.b == BM25_PARAMS["b"] and data.bm25.k1 == BM25_PARAMS["k1"]
+    assert not build_index(settings, embedder=fake_embedder).wrote_index  # then nothing to do
+
+
 def test_full_flag_reembeds_everything(settings: Settings, fake_embedder: FakeEmbedder) -> None:
     build_index(settings, embedder=fake_embedder)
     report = build_index(settings, full=True, embedder=fake_embedder)
