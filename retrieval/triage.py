@@ -495,13 +495,13 @@ def _is_about_animal(text: str) -> bool:
     return not (_FIRST_PERSON_SYMPTOMS.search(text) or _ASKER_BODY.search(text))
 
 
-def _fired_rules(doc: _Text) -> list[redflags.Rule]:
+def _fired_rules(doc: _Text, *, about_animal: bool) -> list[redflags.Rule]:
     found = _Findings(doc)
     fired = [
         rule for rule in redflags.RULES
         if all(f in found for f in rule.all_of) and (not rule.any_of or any(f in found for f in rule.any_of))
     ]
-    if fired and _is_about_animal(doc.text):
+    if fired and about_animal:
         fired = [rule for rule in fired if rule.id == "crisis"]  # "my dog can't pee"
     return fired
 
@@ -577,7 +577,8 @@ def assess(question: str, *, embed: Embed | None = None) -> Triage:
     """
     text = normalise_text(question if isinstance(question, str) else str(question or ""))
     doc = _Text(text)
-    fired = _fired_rules(doc)
+    animal_only = _is_about_animal(text)
+    fired = _fired_rules(doc, about_animal=animal_only)
     reasons = [rule.id for rule in fired]
     level = max((rule.level for rule in fired), key=_LEVEL_RANK.__getitem__, default=NONE)
 
@@ -585,14 +586,13 @@ def assess(question: str, *, embed: Embed | None = None) -> Triage:
         for rule_id, rule_level, _ in semantic_flags(text, embed):
             if rule_id == "crisis" or (rule_id in reasons):
                 continue  # crisis stays rule-only: wording matters too much for a near match
-            if _is_about_animal(text):
+            if animal_only:
                 continue
             reasons.append(rule_id)
             level = max(level, rule_level, key=_LEVEL_RANK.__getitem__)
 
     reasons.sort(key=lambda r: -_LEVEL_RANK[_rule_level(r)])
     dosing_re, safety_net_re = _compiled_topics()
-    animal_only = _is_about_animal(text)
     return Triage(
         level=level,
         reasons=tuple(dict.fromkeys(reasons)),
