@@ -26,8 +26,8 @@ from retrieval.cleaning import clean_text
 from retrieval.config import Settings
 from retrieval.dedup import deduplicate
 from retrieval.embeddings import Embedder, SentenceTransformerEmbedder
-from retrieval.lexical import BM25_PARAMS
 from retrieval.errors import BuildLockedError, CorpusError, DocumentRejected, IndexProblem, RetrievalError
+from retrieval.lexical import BM25_PARAMS
 from retrieval.reading import SUPPORTED_SUFFIXES, RawDocument, read_document
 from retrieval.store import (
     IndexData,
@@ -138,11 +138,13 @@ def build_index(
         report.removed = len(removed_ids)
         report.removed_chunks = sum(int(old_docs[d].get("chunks", 0)) for d in removed_ids)
 
+        # New BM25 parameters: rewrite BM25, reusing every vector.
+        bm25_changed = previous is not None and previous.manifest.get("lexical") != BM25_PARAMS
         nothing_changed = (
             previous is not None and not to_embed and not removed_ids and not report.changed_documents
-            and previous.manifest.get("lexical") == BM25_PARAMS  # else rewrite BM25, reusing every vector
+            and not bm25_changed
         )
-        if previous is not None and previous.manifest.get("lexical") != BM25_PARAMS:
+        if bm25_changed:
             report.notes.append(
                 f"keyword (BM25) settings changed to {json.dumps(BM25_PARAMS)}: the keyword index is rebuilt; "
                 "no passage is embedded again for it"
