@@ -51,6 +51,11 @@ class V:
     spell: bool = False
     lay: bool = False
     overlap_frac: float = 0.0  # >0: same-doc chunks redundant only if overlap > frac * shorter
+    hub: float = 0.0         # CSLS-style hubness penalty weight
+    hub_k: int = 10
+    hub_how: str = "knn"     # knn | knn_other | mean
+    docagg: float = 0.0
+    docagg_m: int = 3
 
 
 def split_sentences(text: str) -> list[str]:
@@ -117,9 +122,27 @@ def make_search(retriever: Retriever, v: V, cache_dir: Path):
     if v.sent:
         owners, svecs = sentence_vectors(retriever, v.sent_kind, cache_dir)
     from retrieval.lexical import tokenize
+    hubr = None
+    if v.hub:
+        X = data.vectors.astype(np.float32)
+        if v.hub_how == "mean":
+            mu = X.mean(axis=0); mu /= np.linalg.norm(mu)
+            hubr = (X @ mu).astype(np.float64)
+        else:
+            G = X @ X.T
+            np.fill_diagonal(G, -np.inf)
+            if v.hub_how == "knn_other":
+                da = np.array(doc)
+                G[da[:, None] == da[None, :]] = -np.inf
+            kk = min(v.hub_k, n - 1)
+            part = -np.partition(-G, kk - 1, axis=1)[:, :kk]
+            part = np.where(np.isfinite(part), part, np.nan)
+            hubr = np.nan_to_num(np.nanmean(part, axis=1)).astype(np.float64)
 
     def dense_all(vec):
         every = S._inner_products(data.vectors, vec).astype(np.float64)
+        if hubr is not None:
+            every = every - v.hub * hubr
         if v.sent:
             s = S._inner_products(svecs, vec).astype(np.float64)
             best = np.full(n, -1.0)
@@ -213,6 +236,15 @@ def make_search(retriever: Retriever, v: V, cache_dir: Path):
             else:
                 add = np.nansum(both, axis=0)
             f = f + v.nb * add
+        if v.docagg:
+            import collections
+            top = np.argsort(-f)[:100]
+            per = collections.defaultdict(list)
+            for r_ in top:
+                per[doc[r_]].append(f[r_])
+            agg = {d: (sorted(xs, reverse=True)[1:1 + v.docagg_m]) for d, xs in per.items()}
+            agg = {d: (sum(xs) / v.docagg_m) for d, xs in agg.items()}
+            f = f + v.docagg * np.array([agg.get(d, 0.0) for d in doc])
         # candidate set as in the shipped code: dense top 50 + lexical top 50
         want = min(n, 4 * S.CANDIDATES)
         dense_order = np.argsort(-every, kind="stable")[: S.CANDIDATES].tolist()

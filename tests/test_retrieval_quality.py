@@ -31,10 +31,10 @@ def seed_results(seed_retriever):  # type: ignore[no-untyped-def]
 def test_seed_set_hybrid_ranks_the_answer_first_often(seed_results) -> None:  # type: ignore[no-untyped-def]
     hybrid = seed_results["hybrid"]
     assert hybrid.answerable >= 110
-    assert hybrid.hit_at[1] >= 0.70  # measured 0.727
-    assert hybrid.hit_at[3] >= 0.84  # measured 0.864 (pooled labels, tests/eval/JUDGMENTS.md)
+    assert hybrid.hit_at[1] >= 0.70  # measured 0.718 (0.727 before document support)
+    assert hybrid.hit_at[3] >= 0.84  # measured 0.855 (pooled labels, tests/eval/JUDGMENTS.md)
     assert hybrid.hit_at[5] >= 0.87  # measured 0.900
-    assert hybrid.mrr >= 0.78  # measured 0.803
+    assert hybrid.mrr >= 0.78  # measured 0.797
 
 
 def test_hybrid_beats_each_retriever_alone_on_the_seed_set(seed_results) -> None:  # type: ignore[no-untyped-def]
@@ -58,9 +58,9 @@ def test_medquad_small_document_ranking(tmp_path_factory: pytest.TempPathFactory
     retriever = Retriever.load(settings, embedder=embedder)
     result = evaluate(retriever, load_questions(DATA / "medquad_small" / "qrels_small.jsonl"), mode="hybrid")
     assert result.answerable == 295
-    assert result.hit_at[1] >= 0.87  # measured 0.895
+    assert result.hit_at[1] >= 0.90  # measured 0.922 (0.895 without document support)
     assert result.hit_at[5] >= 0.99  # measured 1.000
-    assert result.mrr >= 0.925  # measured 0.941
+    assert result.mrr >= 0.945  # measured 0.956 (0.941 without document support)
 
 
 def test_the_title_term_prefers_the_title_with_no_words_the_question_lacks() -> None:
