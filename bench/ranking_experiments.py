@@ -55,6 +55,8 @@ class V:
     hub_k: int = 10
     hub_how: str = "knn"     # knn | knn_other | mean
     docagg: float = 0.0
+    exact: float = 0.0       # title named whole in the question: flat bonus
+    exact_f1: float = 0.0    # ... or title F1 x (1 + exact_f1)
     docagg_m: int = 3
 
 
@@ -183,6 +185,13 @@ def make_search(retriever: Retriever, v: V, cache_dir: Path):
             rec[i], prec[i] = cache[tt]
         return rec, prec
 
+    title_words = {t: " " + " ".join(re.findall(r"\w+", t.lower())) + " " for t in {c.title for c in data.chunks}}
+    query_words = [""]
+
+    def exact_titles(qw):
+        named = {t: (w.strip() != "" and w in qw) for t, w in title_words.items()}
+        return [named[c.title] for c in data.chunks]
+
     def fuse_plain(vec, terms):
         return fuse(vec, terms, plain=True)
 
@@ -195,7 +204,13 @@ def make_search(retriever: Retriever, v: V, cache_dir: Path):
         if v.titlew or v.title_prec:
             rec, prec = title_scores(terms)
             if v.title_f1:
-                f = f + v.titlew * np.where(rec + prec > 0, 2 * rec * prec / np.maximum(rec + prec, 1e-9), 0)
+                f1 = np.where(rec + prec > 0, 2 * rec * prec / np.maximum(rec + prec, 1e-9), 0)
+                if v.exact or v.exact_f1:
+                    named = exact_titles(query_words[0])
+                    ex = np.array([1.0 if named[i] else 0.0 for i in range(n)])
+                    f = f + v.exact * ex * (f1 > 0)
+                    f1 = f1 * (1 + v.exact_f1 * ex)
+                f = f + v.titlew * f1
             else:
                 f = f + v.titlew * rec + v.title_prec * prec
         return f, every, lex
@@ -203,6 +218,7 @@ def make_search(retriever: Retriever, v: V, cache_dir: Path):
     def search(query, *, k=3, mode=None, query_vector=None):
         vec = retriever.encode(query)
         q = query
+        query_words[0] = " " + " ".join(re.findall(r"\w+", query.lower())) + " "
         if v.lay:
             words = re.findall(r"\w+", q.lower())
             q = q + " " + " ".join(LAY[w] for w in words if w in LAY)

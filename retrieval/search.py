@@ -7,9 +7,11 @@ index generation written by a rebuild, without a restart.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +27,11 @@ RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009), for the "rr
 # Hybrid = min-max normalised dense score + LEXICAL_WEIGHT x min-max normalised BM25 score
 # (CombSUM). It beat RRF on both evaluation sets: see EVALUATION.md, "Retrieval".
 LEXICAL_WEIGHT = 0.5
-# Plus TITLE_WEIGHT x how well the article title matches the question (``title_match``).
+# Plus TITLE_WEIGHT x how well the article title matches the question (``title_match``), counted
+# NAMED_TITLE_FACTOR times when the question names the whole title, word for word
+# (``names_title``): "What is arthritis?" names "Arthritis", not "Rheumatoid Arthritis".
 TITLE_WEIGHT = 0.2
+NAMED_TITLE_FACTOR = 2.0
 # Plus SUPPORT_WEIGHT x the mean of the article's next SUPPORT_PASSAGES best candidate scores
 # (``_add_document_support``): an article with several passages on the question is more likely
 # to be about it than one with a single lucky passage. MedQuAD hit@1 0.895 -> 0.922, MRR 0.941 ->
@@ -36,6 +41,7 @@ SUPPORT_PASSAGES = 3
 CANDIDATES = 50
 EXHAUSTIVE_UP_TO = 20_000  # below this many chunks every chunk gets a dense score
 NEAR_DUPLICATE = 0.92  # cosine similarity above which two passages say the same thing
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -126,15 +132,22 @@ class Retriever:
             self._idf = cached
         return cached[1]
 
-    def _title_match(self, data: IndexData, query_terms: list[str], rows: dict[int, float]) -> dict[int, float]:
-        """For each row, how well its article title matches the question (:func:`title_match`)."""
+    def _title_match(self, data: IndexData, query_terms: list[str], rows: dict[int, float], query: str) -> dict[int, float]:
+        """For each row, how well its article title matches the question (:func:`title_match`),
+        times NAMED_TITLE_FACTOR when the question names the whole title (:func:`names_title`)."""
         idf = self._idf_of(data)
         terms = frozenset(query_terms)
         if not any(idf.get(t, 0.0) for t in terms):
             return {}
         chunks = data.chunks
-        title_terms = self._title_terms_of(data, {chunks[row].title for row in rows})
-        by_title = {title: title_match(terms, title_terms[title], idf) for title in {chunks[row].title for row in rows}}
+        titles = {chunks[row].title for row in rows}
+        title_terms = self._title_terms_of(data, titles)
+        by_title = {}
+        for title in titles:
+            share = title_match(terms, title_terms[title], idf)
+            if share and names_title(query, title):
+                share *= NAMED_TITLE_FACTOR
+            by_title[title] = share
         return {row: by_title[chunks[row].title] for row in rows}
 
     def _title_terms_of(self, data: IndexData, titles: set[str]) -> dict[str, frozenset[str]]:
@@ -198,7 +211,7 @@ class Retriever:
         else:
             fused = _combsum(dense, lexical, dense_order + lexical_order)
             if TITLE_WEIGHT:
-                for row, share in self._title_match(data, terms, fused).items():
+                for row, share in self._title_match(data, terms, fused, query).items():
                     fused[row] += TITLE_WEIGHT * share
             if SUPPORT_WEIGHT:
                 _add_document_support(fused, data.chunks)
@@ -375,6 +388,30 @@ def _add_document_support(fused: dict[int, float], chunks: Sequence[Chunk]) -> N
         fused[row] += support[chunks[row].doc_id]
 
 
+@lru_cache(maxsize=4096)
+def _spelled(text: str) -> str:
+    """Lower-case words of ``text`` joined by single spaces, with a space at each end."""
+    return " " + " ".join(_WORD.findall(text.lower())) + " "
+
+
+def names_title(question: str, title: str) -> bool:
+    """Whether ``question`` contains every word of ``title``, in order and spelled the same.
+
+    Stems cannot tell "Paget's Disease of Bone" from "Paget Disease of Bone", or "Spinal Cord
+    Injuries" from "Spinal Cord Injury"; the words as written can. MedQuAD hit@1 0.922 -> 0.969
+    (EVALUATION.md, "A title named in the question"; its questions are written from the titles).
+
+        >>> names_title("What is (are) Paget's Disease of Bone ?", "Paget's Disease of Bone")
+        True
+        >>> names_title("What is (are) Paget's Disease of Bone ?", "Paget disease of bone")
+        False
+        >>> names_title("back pain when sleeping", "Back Pain Relief Sleep Posture")
+        False
+    """
+    words = _spelled(title)
+    return words != "  " and words in _spelled(question)
+
+
 def title_match(question: frozenset[str], title: frozenset[str], idf: dict[str, float]) -> float:
     """The IDF-weighted F1 of the question's and the title's BM25 terms: recall is the share of
     the question's words found in the title, precision the share of the title's words found in
@@ -383,7 +420,7 @@ def title_match(question: frozenset[str], title: frozenset[str], idf: dict[str, 
     Precision tells "Arthritis" from "Rheumatoid Arthritis" for "What is arthritis?": recall
     alone gives both titles 1.0. With F1 instead of recall (same weight 0.2), MedQuAD hit@1
     went 0.875 -> 0.888 and MRR 0.930 -> 0.937; the seed set hit@1 0.691 -> 0.709 and MRR
-    0.784 -> 0.795 (QUALITY_NOTES.md).
+    0.784 -> 0.795 (EVALUATION.md, "Ranking experiments").
 
         >>> idf = {"arthriti": 2.0, "rheumatoid": 3.0}
         >>> title_match(frozenset({"arthriti"}), frozenset({"arthriti"}), idf)

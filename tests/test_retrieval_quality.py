@@ -16,7 +16,7 @@ from retrieval.evaluation import evaluate
 from retrieval.indexing import build_index
 from retrieval.metrics import load_questions
 from retrieval.lexical import tokenize
-from retrieval.search import Retriever, title_match
+from retrieval.search import Retriever, names_title, title_match
 
 DATA = Path(__file__).parent / "data"
 SEED_QUESTIONS = Path(__file__).parent / "eval" / "seed_questions.jsonl"
@@ -58,9 +58,21 @@ def test_medquad_small_document_ranking(tmp_path_factory: pytest.TempPathFactory
     retriever = Retriever.load(settings, embedder=embedder)
     result = evaluate(retriever, load_questions(DATA / "medquad_small" / "qrels_small.jsonl"), mode="hybrid")
     assert result.answerable == 295
-    assert result.hit_at[1] >= 0.90  # measured 0.922 (0.895 without document support)
+    assert result.hit_at[1] >= 0.95  # measured 0.973 (0.922 without names_title, 0.895 also without document support)
     assert result.hit_at[5] >= 0.99  # measured 1.000
-    assert result.mrr >= 0.945  # measured 0.956 (0.941 without document support)
+    assert result.mrr >= 0.97  # measured 0.984 (0.956 without names_title, 0.941 also without document support)
+
+
+def test_a_title_named_word_for_word_is_told_from_its_variants() -> None:
+    """Stems make "Paget's Disease of Bone" and "Paget disease of bone" the same title; the
+    question's own spelling tells which one it names. Case and punctuation do not matter."""
+    assert names_title("How to diagnose Paget's Disease of Bone?", "Paget's Disease of Bone")
+    assert not names_title("How to diagnose Paget's Disease of Bone?", "Paget disease of bone")
+    assert names_title("what is (are) SPINAL CORD INJURIES", "Spinal Cord Injuries")
+    assert not names_title("what is a spinal cord injury", "Spinal Cord Injuries")
+    assert names_title("prevent peripheral arterial disease (p.a.d.)", "Peripheral Arterial Disease (P.A.D.)")
+    assert not names_title("anything at all", "")
+    assert not names_title("anything at all", "?!")
 
 
 def test_the_title_term_prefers_the_title_with_no_words_the_question_lacks() -> None:
