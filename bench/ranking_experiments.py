@@ -10,6 +10,10 @@ variant with ``retrieval.evaluation.evaluate``; the baseline variant reproduces 
     .venv/bin/python bench/ranking_experiments.py seed 'V(title_f1=True), V("sent-0.3", sent=0.3, sent_kind="bare", title_f1=True)'
     .venv/bin/python bench/ranking_experiments.py medquad 'V(title_f1=True)'
 
+The shipped scoring is ``V(title_f1=True, exact_f1=1.0, docagg=0.07)`` (title F1, counted twice
+for a title named word for word, plus document support); ``V(title_f1=True)`` is the scoring
+before the third round.
+
 Sentence vectors are embedded once per index and cached in /tmp/ranking-experiments/. Research
 code: it patches ``retrieval.search`` at run time and is not used by the product.
 """
@@ -254,7 +258,8 @@ def make_search(retriever: Retriever, v: V, cache_dir: Path):
             f = f + v.nb * add
         if v.docagg:
             import collections
-            top = np.argsort(-f)[:100]
+            # over the candidates, as the shipped code does: dense top 50 + lexical top 50
+            top = set(np.argsort(-every, kind="stable")[: S.CANDIDATES].tolist()) | set(S._best_rows(lex.astype(np.float32), S.CANDIDATES))
             per = collections.defaultdict(list)
             for r_ in top:
                 per[doc[r_]].append(f[r_])
