@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from retrieval.config import Settings  # noqa: E402
-from retrieval.coverage import DENSE_THRESHOLD, best_dense_score  # noqa: E402
+from retrieval.coverage import DENSE_THRESHOLD, assess_coverage, best_dense_score  # noqa: E402
 from retrieval.indexing import build_index  # noqa: E402
 from retrieval.metrics import load_questions  # noqa: E402
 from retrieval.search import Retriever  # noqa: E402
@@ -146,11 +146,15 @@ def main() -> None:
     build_index(settings)
     retriever = Retriever.load(settings)
     rows = labelled_questions()
-    dense, vectors = [], []
+    dense, vectors, decided = [], [], []
     for query, _, _ in rows:
         result = retriever.search(query, k=3)
         dense.append(best_dense_score(result))
         vectors.append(result.query_vector)
+        triage = assess(query)
+        # what answers do: the threshold, the body-part rule, and triage's pet rule
+        coverage = assess_coverage(result, question=query, nerve_pain=triage.safety_net)
+        decided.append(not coverage.covered or triage.about_animal)
     x, y = np.array(dense), np.array([r[1] for r in rows], dtype=bool)
     print(f"{len(y)} questions: {int(y.sum())} covered, {int((~y).sum())} not covered")
     print("threshold  declined(not covered)  wrongly-declined(covered)")
@@ -160,9 +164,12 @@ def main() -> None:
     animal = np.array([assess(query).about_animal for query, _, _ in rows])
     with_animal = (x < DENSE_THRESHOLD) | animal
     print(f"  {DENSE_THRESHOLD:.2f} + triage's pet rule: {with_animal[~y].mean():.3f} declined, "
-          f"{with_animal[y].mean():.3f} wrongly declined (what answers do)")
-    mistakes = [(rows[i][0], round(float(x[i]), 3)) for i in range(len(y)) if (not with_animal[i]) != y[i]]
-    print("mistakes at the chosen threshold with the pet rule:", *mistakes, sep="\n  ")
+          f"{with_animal[y].mean():.3f} wrongly declined")
+    declined = np.array(decided)
+    print(f"  {DENSE_THRESHOLD:.2f} + pet rule + body-part rule: {declined[~y].mean():.3f} declined, "
+          f"{declined[y].mean():.3f} wrongly declined (what answers do)")
+    mistakes = [(rows[i][0], round(float(x[i]), 3)) for i in range(len(y)) if (not declined[i]) != y[i]]
+    print("mistakes of what answers do:", *mistakes, sep="\n  ")
     if args.null_model:
         null_model_report(retriever, np.array(vectors), x, y)
 

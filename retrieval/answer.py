@@ -15,7 +15,8 @@ from typing import Any
 
 from retrieval.care import care_card, disclaimer, dosing_decline, safety_net_line
 from retrieval.context import EdgeContext, edge_context
-from retrieval.coverage import assess_coverage
+from retrieval.anatomy import name_parts
+from retrieval.coverage import Coverage, assess_coverage
 from retrieval.formatting import compose_message
 from retrieval.highlight import best_sentences
 from retrieval.search import Passage, Retriever
@@ -131,9 +132,9 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     if _GREETING.match(text):
         return reply([], False, "greeting", _scope_text(retriever))
     result = retriever.search(text, k=k)
-    coverage = assess_coverage(result)
+    coverage = assess_coverage(result, question=text, nerve_pain=triage.safety_net)
     if not coverage.covered:
-        return reply([], False, coverage.reason, _not_covered_text(retriever))
+        return reply([], False, coverage.reason, _not_covered_text(retriever, coverage))
     documents = result.data.documents if result.data is not None else {}
     passages = [_with_highlight(p, text, result.idf, documents) for p in result.passages]
     return reply(passages, True, "", "")
@@ -161,11 +162,19 @@ ANIMAL_TEXT = (
 )
 
 
-def _not_covered_text(retriever: Retriever) -> str:
+def _not_covered_text(retriever: Retriever, coverage: Coverage | None = None) -> str:
     topics = "; ".join(covered_topics(retriever))
+    if coverage is not None and coverage.uncovered_parts:
+        opening = (
+            f"The articles here are about {name_parts(coverage.covered_parts)}, not "
+            f"{name_parts(coverage.uncovered_parts)}, so they do not cover that question and I have no "
+            "passage to show you. "
+        )
+    else:
+        opening = "The articles here do not cover that question, so I have no passage to show you. "
     return (
-        "The articles here do not cover that question, so I have no passage to show you. "
-        "This assistant only finds passages about back and leg pain in its articles"
+        opening
+        + "This assistant only finds passages about back and leg pain in its articles"
         + (f", which cover: {topics}." if topics else ".")
         + " Try asking about causes of low back pain, stretches and exercises, sleeping positions, posture, or lifting."
     )

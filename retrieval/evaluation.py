@@ -51,8 +51,11 @@ def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_D
     started = time.perf_counter()
     for question in questions:
         result = retriever.search(question.query, k=max(k, RANK_DEPTH), mode=mode)
-        # Declined as the answer would be: out of the articles' scope, or about an animal.
-        is_declined = not assess_coverage(result).covered or assess(question.query).about_animal
+        # Declined as the answer would be (retrieval.answer.answer_question): out of the
+        # articles' scope, about a part of the body no article is about, or about an animal.
+        triage = assess(question.query)
+        coverage = assess_coverage(result, question=question.query, nerve_pain=triage.safety_net)
+        is_declined = not coverage.covered or triage.about_animal
         should_decline.append(question.expect == "decline")
         declined.append(is_declined)
         if question.expect == "decline":

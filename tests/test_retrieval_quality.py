@@ -45,7 +45,7 @@ def test_hybrid_beats_each_retriever_alone_on_the_seed_set(seed_results) -> None
 def test_seed_set_not_covered_questions_are_declined(seed_results) -> None:  # type: ignore[no-untyped-def]
     hybrid = seed_results["hybrid"]
     assert hybrid.should_decline >= 40
-    assert hybrid.declined >= 0.75  # measured 0.771 (0.729 before questions about pets were declined)
+    assert hybrid.declined >= 0.83  # measured 0.854 (0.771 before the body-part rule, 0.729 before pets)
     assert hybrid.wrongly_declined <= 0.03  # measured 0.009
 
 
