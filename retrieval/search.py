@@ -377,15 +377,15 @@ def _add_document_support(fused: dict[int, float], chunks: Sequence[Chunk]) -> N
         >>> fused[1] > fused[0]
         True
     """
-    by_article: dict[str, list[float]] = {}
-    for row, score in fused.items():
-        by_article.setdefault(chunks[row].doc_id, []).append(score)
-    support = {}
-    for doc_id, scores in by_article.items():
-        scores.sort(reverse=True)
-        support[doc_id] = SUPPORT_WEIGHT * sum(scores[1 : 1 + SUPPORT_PASSAGES]) / SUPPORT_PASSAGES
+    by_article: dict[str, list[int]] = {}
     for row in fused:
-        fused[row] += support[chunks[row].doc_id]
+        by_article.setdefault(chunks[row].doc_id, []).append(row)
+    for rows in by_article.values():
+        if len(rows) > 1:  # an article with one candidate gets no support
+            scores = sorted((fused[row] for row in rows), reverse=True)
+            support = SUPPORT_WEIGHT * sum(scores[1 : 1 + SUPPORT_PASSAGES]) / SUPPORT_PASSAGES
+            for row in rows:
+                fused[row] += support
 
 
 @lru_cache(maxsize=4096)
