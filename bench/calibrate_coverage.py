@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from retrieval.config import Settings  # noqa: E402
-from retrieval.coverage import DENSE_THRESHOLD, assess_coverage, best_dense_score  # noqa: E402
+from retrieval.coverage import DENSE_THRESHOLD, answer_declines, best_dense_score  # noqa: E402
 from retrieval.indexing import build_index  # noqa: E402
 from retrieval.metrics import load_questions  # noqa: E402
 from retrieval.search import Retriever  # noqa: E402
@@ -146,23 +146,21 @@ def main() -> None:
     build_index(settings)
     retriever = Retriever.load(settings)
     rows = labelled_questions()
-    dense, vectors, decided = [], [], []
+    dense, vectors, animal, decided = [], [], [], []
     for query, _, _ in rows:
         result = retriever.search(query, k=3)
+        triage = assess(query)
         dense.append(best_dense_score(result))
         vectors.append(result.query_vector)
-        triage = assess(query)
-        # what answers do: the threshold, the body-part rule, and triage's pet rule
-        coverage = assess_coverage(result, question=query, nerve_pain=triage.safety_net)
-        decided.append(not coverage.covered or triage.about_animal)
+        animal.append(triage.about_animal)
+        decided.append(answer_declines(result, query, triage))  # what answers do
     x, y = np.array(dense), np.array([r[1] for r in rows], dtype=bool)
     print(f"{len(y)} questions: {int(y.sum())} covered, {int((~y).sum())} not covered")
     print("threshold  declined(not covered)  wrongly-declined(covered)")
     for threshold in (0.30, 0.35, 0.40, 0.45, 0.50, 0.55):
         mark = "  <- DENSE_THRESHOLD" if abs(threshold - DENSE_THRESHOLD) < 1e-9 else ""
         print(f"  {threshold:.2f}     {(x[~y] < threshold).mean():.3f}                {(x[y] < threshold).mean():.3f}{mark}")
-    animal = np.array([assess(query).about_animal for query, _, _ in rows])
-    with_animal = (x < DENSE_THRESHOLD) | animal
+    with_animal = (x < DENSE_THRESHOLD) | np.array(animal)
     print(f"  {DENSE_THRESHOLD:.2f} + triage's pet rule: {with_animal[~y].mean():.3f} declined, "
           f"{with_animal[y].mean():.3f} wrongly declined")
     declined = np.array(decided)

@@ -13,9 +13,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from retrieval.anatomy import name_parts
 from retrieval.care import care_card, disclaimer, dosing_decline, safety_net_line
 from retrieval.context import EdgeContext, edge_context
-from retrieval.anatomy import name_parts
 from retrieval.coverage import Coverage, assess_coverage
 from retrieval.formatting import compose_message
 from retrieval.highlight import best_sentences
@@ -162,9 +162,9 @@ ANIMAL_TEXT = (
 )
 
 
-def _not_covered_text(retriever: Retriever, coverage: Coverage | None = None) -> str:
+def _not_covered_text(retriever: Retriever, coverage: Coverage) -> str:
     topics = "; ".join(covered_topics(retriever))
-    if coverage is not None and coverage.uncovered_parts:
+    if coverage.uncovered_parts:
         opening = (
             f"The articles here are about {name_parts(coverage.covered_parts)}, not "
             f"{name_parts(coverage.uncovered_parts)}, so they do not cover that question and I have no "

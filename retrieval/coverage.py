@@ -23,10 +23,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from retrieval.anatomy import body_parts, name_parts
 from retrieval.search import SearchResult
 from retrieval.store import IndexData
+
+if TYPE_CHECKING:
+    from retrieval.triage import Triage
 
 # Calibrated with bench/calibrate_coverage.py: 0.40 declines 74% of off-topic questions while
 # wrongly declining 0.8% of covered ones; 0.45 gives 88% / 7%; see EVALUATION.md.
@@ -69,6 +73,13 @@ def assess_coverage(
     if elsewhere:
         return Coverage(False, best, f"about {name_parts(elsewhere)}; the articles are about {name_parts(about)}", elsewhere, about)
     return Coverage(True, best, f"best passage similarity {best:.2f} >= {threshold:.2f}")
+
+
+def answer_declines(result: SearchResult, question: str, triage: Triage) -> bool:
+    """Whether ``answer_question`` declines this question once retrieval has run: about an
+    animal, or not covered. For measuring (``evaluate``, the calibration script); the answer
+    itself checks the animal first, before searching."""
+    return triage.about_animal or not assess_coverage(result, question=question, nerve_pain=triage.safety_net).covered
 
 
 _titles_cache: tuple[object, frozenset[str]] | None = None

@@ -40,7 +40,7 @@ class EvalResult:
 
 def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_DEPTH) -> EvalResult:  # type: ignore[no-untyped-def]
     """Run every question through ``retriever`` in ``mode`` and score the rankings."""
-    from retrieval.coverage import assess_coverage
+    from retrieval.coverage import answer_declines
     from retrieval.triage import assess
 
     relevance_lists: list[list[bool]] = []
@@ -51,11 +51,7 @@ def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_D
     started = time.perf_counter()
     for question in questions:
         result = retriever.search(question.query, k=max(k, RANK_DEPTH), mode=mode)
-        # Declined as the answer would be (retrieval.answer.answer_question): out of the
-        # articles' scope, about a part of the body no article is about, or about an animal.
-        triage = assess(question.query)
-        coverage = assess_coverage(result, question=question.query, nerve_pain=triage.safety_net)
-        is_declined = not coverage.covered or triage.about_animal
+        is_declined = answer_declines(result, question.query, assess(question.query))
         should_decline.append(question.expect == "decline")
         declined.append(is_declined)
         if question.expect == "decline":

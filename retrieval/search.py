@@ -35,7 +35,7 @@ NAMED_TITLE_FACTOR = 2.0
 # Plus SUPPORT_WEIGHT x the mean of the article's next SUPPORT_PASSAGES best candidate scores
 # (``_add_document_support``): an article with several passages on the question is more likely
 # to be about it than one with a single lucky passage. MedQuAD hit@1 0.895 -> 0.922, MRR 0.941 ->
-# 0.956; seed set one question worse (EVALUATION.md, "Document support").
+# 0.956; seed set one question worse (EVALUATION.md, "Document support and named titles").
 SUPPORT_WEIGHT = 0.07
 SUPPORT_PASSAGES = 3
 CANDIDATES = 50
@@ -398,8 +398,8 @@ def names_title(question: str, title: str) -> bool:
     """Whether ``question`` contains every word of ``title``, in order and spelled the same.
 
     Stems cannot tell "Paget's Disease of Bone" from "Paget Disease of Bone", or "Spinal Cord
-    Injuries" from "Spinal Cord Injury"; the words as written can. MedQuAD hit@1 0.922 -> 0.969
-    (EVALUATION.md, "A title named in the question"; its questions are written from the titles).
+    Injuries" from "Spinal Cord Injury"; the words as written can. MedQuAD hit@1 0.922 -> 0.973
+    (EVALUATION.md, "Document support and named titles"; its questions are written from the titles).
 
         >>> names_title("What is (are) Paget's Disease of Bone ?", "Paget's Disease of Bone")
         True
