@@ -132,10 +132,11 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     if _GREETING.match(text):
         return reply([], False, "greeting", _scope_text(retriever))
     result = retriever.search(text, k=k)
+    # the generation that answered, not the retriever's latest (a rebuild may swap it meanwhile)
+    documents = result.data.documents if result.data is not None else {}
     coverage = assess_coverage(result, question=text, nerve_pain=triage.safety_net)
     if not coverage.covered:
-        return reply([], False, coverage.reason, _not_covered_text(retriever, coverage))
-    documents = result.data.documents if result.data is not None else {}
+        return reply([], False, coverage.reason, _not_covered_text(documents, coverage))
     passages = [_with_highlight(p, text, result.idf, documents) for p in result.passages]
     return reply(passages, True, "", "")
 
@@ -150,8 +151,8 @@ def _with_highlight(passage: Passage, question: str, idf: dict[str, float], docu
     return replace(passage, highlight=highlight, context_before=context.before, context_after=context.after)
 
 
-def covered_topics(retriever: Retriever, limit: int = 6) -> list[str]:
-    titles = sorted({doc.title for doc in retriever.data.documents.values()}, key=len)
+def covered_topics(documents: dict[str, StoredDocument], limit: int = 6) -> list[str]:
+    titles = sorted({doc.title for doc in documents.values()}, key=len)
     return titles[:limit]
 
 
@@ -162,8 +163,8 @@ ANIMAL_TEXT = (
 )
 
 
-def _not_covered_text(retriever: Retriever, coverage: Coverage) -> str:
-    topics = "; ".join(covered_topics(retriever))
+def _not_covered_text(documents: dict[str, StoredDocument], coverage: Coverage) -> str:
+    topics = "; ".join(covered_topics(documents))
     if coverage.uncovered_parts:
         opening = (
             f"The articles here are about {name_parts(coverage.covered_parts)}, not "

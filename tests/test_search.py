@@ -70,6 +70,30 @@ def test_a_refresh_during_a_question_does_not_mix_generations(tmp_path: Path, se
     assert during == old
 
 
+def test_a_refresh_during_a_declined_question_does_not_mix_generations(tmp_path: Path, seed_corpus: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """The "not covered" message lists the articles of the generation that searched, not of one
+    a rebuild swapped in meanwhile (16 clients during a rebuild once saw such a mixed answer)."""
+    settings = Settings(corpus_dir=seed_corpus, index_dir=tmp_path / "index")
+    wrapped = RebuildDuringEncode(embedder)
+    build_index(settings, embedder=embedder)
+    retriever = Retriever.load(settings, embedder=wrapped)
+    question = "how much does a new car cost"
+    old = answer_question(retriever, question).to_json()
+
+    def add_article_and_refresh() -> None:
+        (seed_corpus / "000-sciatica-guide.md").write_text(NEW_ARTICLE, encoding="utf-8")
+        assert build_index(settings, embedder=embedder).wrote_index
+        assert retriever.refresh()
+
+    wrapped.hook = add_article_and_refresh
+    during = answer_question(retriever, question).to_json()
+    new = answer_question(retriever, question).to_json()
+
+    assert old["covered"] is False and new["covered"] is False
+    assert new["message"] != old["message"], "the new article's title is not listed: this test would prove nothing"
+    assert during == old
+
+
 def test_search_result_carries_the_idf_of_its_own_generation(seed_retriever: Retriever) -> None:
     result = seed_retriever.search("lumbar leg pain")
     assert result.idf is seed_retriever.idf
