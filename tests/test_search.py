@@ -50,34 +50,13 @@ class RebuildDuringEncode:
         return self.real.embed(texts, progress=progress)
 
 
-def test_a_refresh_during_a_question_does_not_mix_generations(tmp_path: Path, seed_corpus: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def answers_around_a_rebuild(tmp_path: Path, seed_corpus: Path, embedder, question: str) -> tuple[dict, dict, dict]:  # type: ignore[no-untyped-def]
+    """``question``'s answer before, during (an article added, the index rebuilt and refreshed
+    while the question is being encoded) and after a rebuild."""
     settings = Settings(corpus_dir=seed_corpus, index_dir=tmp_path / "index")
     wrapped = RebuildDuringEncode(embedder)
     build_index(settings, embedder=embedder)
     retriever = Retriever.load(settings, embedder=wrapped)
-    old = answer_question(retriever, QUESTION).to_json()
-
-    def add_article_and_refresh() -> None:
-        (seed_corpus / "000-sciatica-guide.md").write_text(NEW_ARTICLE, encoding="utf-8")
-        assert build_index(settings, embedder=embedder).wrote_index
-        assert retriever.refresh()
-
-    wrapped.hook = add_article_and_refresh
-    during = answer_question(retriever, QUESTION).to_json()
-    new = answer_question(retriever, QUESTION).to_json()
-
-    assert new != old, "the new article changed nothing: this test would prove nothing"
-    assert during == old
-
-
-def test_a_refresh_during_a_declined_question_does_not_mix_generations(tmp_path: Path, seed_corpus: Path, embedder) -> None:  # type: ignore[no-untyped-def]
-    """The "not covered" message lists the articles of the generation that searched, not of one
-    a rebuild swapped in meanwhile (16 clients during a rebuild once saw such a mixed answer)."""
-    settings = Settings(corpus_dir=seed_corpus, index_dir=tmp_path / "index")
-    wrapped = RebuildDuringEncode(embedder)
-    build_index(settings, embedder=embedder)
-    retriever = Retriever.load(settings, embedder=wrapped)
-    question = "how much does a new car cost"
     old = answer_question(retriever, question).to_json()
 
     def add_article_and_refresh() -> None:
@@ -87,8 +66,19 @@ def test_a_refresh_during_a_declined_question_does_not_mix_generations(tmp_path:
 
     wrapped.hook = add_article_and_refresh
     during = answer_question(retriever, question).to_json()
-    new = answer_question(retriever, question).to_json()
+    return old, during, answer_question(retriever, question).to_json()
 
+
+def test_a_refresh_during_a_question_does_not_mix_generations(tmp_path: Path, seed_corpus: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    old, during, new = answers_around_a_rebuild(tmp_path, seed_corpus, embedder, QUESTION)
+    assert new != old, "the new article changed nothing: this test would prove nothing"
+    assert during == old
+
+
+def test_a_refresh_during_a_declined_question_does_not_mix_generations(tmp_path: Path, seed_corpus: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """The "not covered" message lists the articles of the generation that searched, not of one
+    a rebuild swapped in meanwhile (16 clients during a rebuild once saw such a mixed answer)."""
+    old, during, new = answers_around_a_rebuild(tmp_path, seed_corpus, embedder, "how much does a new car cost")
     assert old["covered"] is False and new["covered"] is False
     assert new["message"] != old["message"], "the new article's title is not listed: this test would prove nothing"
     assert during == old
