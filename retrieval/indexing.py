@@ -2,7 +2,7 @@
 
 Documents are compared with the previous manifest by (document id, hash of the final cleaned
 text and title). Unchanged documents keep their vectors; new and changed ones are chunked and
-embedded; removed ones disappear. A different model or chunking setting forces a full rebuild,
+embedded, each chunk once whole and once sentence by sentence; removed ones disappear. A different model or chunking setting forces a full rebuild,
 and the report says why. When nothing changed, nothing is written and the model is not loaded.
 """
 
@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -47,11 +47,13 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass
 class BuildReport:
-    """What a build did. ``embedded``/``reused``/``removed_chunks`` count chunks."""
+    """What a build did. ``embedded``/``reused``/``removed_chunks`` count chunks;
+    ``embedded_sentences`` counts the distinct sentences embedded on their own."""
 
     documents: int = 0
     chunks: int = 0
     embedded: int = 0
+    embedded_sentences: int = 0
     reused: int = 0
     removed: int = 0  # documents removed since the last build
     removed_chunks: int = 0
@@ -111,11 +113,13 @@ def build_index(
         vectors: list[np.ndarray] = []
         to_embed: list[Chunk] = []
         placement: list[tuple[int, int]] = []  # (position in chunks, position in to_embed)
+        previous_rows: list[int | None] = []  # each chunk's row in the previous generation, if reused
         for doc in prepared:
             old = old_docs.get(doc.doc_id)
             if previous is not None and old and old.get("sha256") == doc.content_hash:
                 rows = rows_of.get(doc.doc_id, [])
                 chunks.extend(previous.chunks[i] for i in rows)
+                previous_rows.extend(rows)
                 vectors.append(previous.vectors[rows])
                 report.reused += len(rows)
                 report.unchanged_documents += 1
@@ -132,6 +136,7 @@ def build_index(
             ):
                 placement.append((len(chunks), len(to_embed)))
                 chunks.append(chunk)
+                previous_rows.append(None)
                 to_embed.append(chunk)
                 vectors.append(np.zeros((1, 0), dtype=np.float32))  # placeholder, filled below
         removed_ids = set(old_docs) - {doc.doc_id for doc in prepared}
@@ -140,23 +145,33 @@ def build_index(
 
         # New BM25 parameters: rewrite BM25, reusing every vector.
         bm25_changed = previous is not None and previous.manifest.get("lexical") != BM25_PARAMS
+        # An index written before sentence vectors: add them, reusing every chunk vector.
+        sentences_missing = previous is not None and previous.sentence_vectors is None
         nothing_changed = (
             previous is not None and not to_embed and not removed_ids and not report.changed_documents
-            and not bm25_changed
+            and not bm25_changed and not sentences_missing
         )
         if bm25_changed:
             report.notes.append(
                 f"keyword (BM25) settings changed to {json.dumps(BM25_PARAMS)}: the keyword index is rebuilt; "
                 "no passage is embedded again for it"
             )
+        if sentences_missing and any(row is not None for row in previous_rows):
+            report.notes.append(
+                "the index had no sentence vectors (written by an earlier version): the sentences of "
+                "unchanged passages are embedded once; no passage is embedded again"
+            )
         if nothing_changed:
             report.documents, report.chunks = len(prepared), len(chunks)
             report.seconds = round(time.perf_counter() - started, 3)
             return report
 
-        new_vectors = _embed(embedder, to_embed, settings, progress)
+        sentences = _SentencePlan(chunks, previous_rows, previous)
+        new_vectors = _embed(embedder, to_embed, settings, progress, extra=sentences.to_embed)
         fault_point("embed")
+        new_vectors, new_sentence_vectors = new_vectors[: len(to_embed)], new_vectors[len(to_embed) :]
         matrix = _assemble(vectors, placement, new_vectors, embedder)
+        sentence_vectors, sentence_rows = sentences.assemble(new_sentence_vectors, embedder.dimension)
         manifest = _manifest(settings, embedder, prepared, chunks, previous)
         data = IndexData(
             manifest=manifest,
@@ -165,10 +180,13 @@ def build_index(
             documents={d.doc_id: StoredDocument(d.doc_id, d.title, d.text, d.kind) for d in prepared},
             faiss_index=build_faiss_index(matrix),
             bm25=_build_bm25(chunks),
+            sentence_vectors=sentence_vectors,
+            sentence_rows=sentence_rows,
         )
         write_index(index_dir, data)
         report.wrote_index = True
         report.embedded = len(to_embed)
+        report.embedded_sentences = len(sentences.to_embed)
         report.documents, report.chunks = len(prepared), len(chunks)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
@@ -339,8 +357,11 @@ def _rows_by_document(previous: IndexData) -> dict[str, list[int]]:
     return rows
 
 
-def _embed(embedder: Embedder, chunks: list[Chunk], settings: Settings, progress: Progress | None) -> np.ndarray:
-    texts = [chunk.embedded_text(embed_title=settings.embed_title) for chunk in chunks]
+def _embed(
+    embedder: Embedder, chunks: list[Chunk], settings: Settings, progress: Progress | None, *, extra: Sequence[str] = ()
+) -> np.ndarray:
+    """The chunks' vectors, then ``extra`` texts' (sentences), in one pass with one progress count."""
+    texts = [chunk.embedded_text(embed_title=settings.embed_title) for chunk in chunks] + list(extra)
     done = 0
 
     def advance(n: int) -> None:
@@ -352,6 +373,50 @@ def _embed(embedder: Embedder, chunks: list[Chunk], settings: Settings, progress
     if progress:
         progress("embedding", 0, len(texts))
     return embedder.embed(texts, progress=advance)
+
+
+class _SentencePlan:
+    """Which sentences a build embeds, and how its sentence vectors are put together.
+
+    A chunk reused from the previous generation keeps that generation's sentence vectors; a new
+    chunk's sentences (``highlight.split_sentences``, the sentences a reader is shown) are
+    embedded, each distinct sentence text once (chunks overlap by a sentence).
+    """
+
+    def __init__(self, chunks: list[Chunk], previous_rows: list[int | None], previous: IndexData | None) -> None:
+        from retrieval.highlight import split_sentences
+
+        old_vectors = previous.sentence_vectors if previous is not None else None
+        old_rows = previous.sentence_rows if previous is not None else None
+        self.to_embed: list[str] = []
+        position: dict[str, int] = {}
+        # Per chunk: ("old", start, end) slice of the previous sentence vectors, or ("new", [positions]).
+        self._parts: list[tuple[str, Any, Any]] = []
+        for chunk, old_row in zip(chunks, previous_rows):
+            if old_row is not None and old_vectors is not None and old_rows is not None:
+                start, end = np.searchsorted(old_rows, [old_row, old_row + 1])
+                self._parts.append(("old", int(start), int(end)))
+                continue
+            positions = []
+            for sentence in split_sentences(chunk.text):
+                if sentence not in position:
+                    position[sentence] = len(self.to_embed)
+                    self.to_embed.append(sentence)
+                positions.append(position[sentence])
+            self._parts.append(("new", positions, None))
+        self._old = old_vectors
+
+    def assemble(self, new_vectors: np.ndarray, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+        """(sentence vectors, chunk row of each), in chunk order."""
+        blocks: list[np.ndarray] = []
+        rows: list[np.ndarray] = []
+        for row, (kind, a, b) in enumerate(self._parts):
+            block = self._old[a:b] if kind == "old" and self._old is not None else new_vectors[a]
+            blocks.append(block.reshape(-1, dimension))
+            rows.append(np.full(len(blocks[-1]), row, dtype=np.int32))
+        if not blocks:
+            return np.zeros((0, dimension), dtype=np.float32), np.zeros(0, dtype=np.int32)
+        return np.ascontiguousarray(np.vstack(blocks), dtype=np.float32), np.concatenate(rows)
 
 
 def _assemble(

@@ -9,6 +9,9 @@
         faiss.index          inner-product index over vectors.npy (flat, or HNSW when large)
         documents.jsonl      each document's title, source and cleaned text (for "read more")
         bm25/                the BM25 index over the same chunks (bm25s' plain files)
+        sentence_vectors.npy float32 (m, dim): each chunk's sentences embedded on their own, in
+                             chunk order; reused for unchanged documents
+        sentence_rows.npy    int32 (m,): the chunk row each sentence belongs to (non-decreasing)
       .lock                  held (flock) while a build runs
 
 A build writes a complete new generation folder, fsyncs it, then replaces ``manifest.json``
@@ -46,6 +49,9 @@ VECTORS_FILE = "vectors.npy"
 FAISS_FILE = "faiss.index"
 DOCUMENTS_FILE = "documents.jsonl"
 BM25_DIR = "bm25"
+SENTENCE_VECTORS_FILE = "sentence_vectors.npy"
+SENTENCE_ROWS_FILE = "sentence_rows.npy"
+SENTENCE_FILES = (SENTENCE_VECTORS_FILE, SENTENCE_ROWS_FILE)
 # Chunks from which FAISS uses HNSW instead of exact search. Measured on the 30,968-chunk MedQuAD
 # index (bench/bench_query.py): exact 6.5 / 16 ms p50 / p95 per query; HNSW (efSearch 256) 0.36 ms
 # p50, recall@10 0.993 against exact, hybrid hit@k on qrels_small unchanged. Kept above
@@ -72,6 +78,10 @@ class IndexData:
     faiss_index: Any = None
     bm25: Any = None
     generation_dir: Path | None = None
+    # Each chunk's sentences, embedded on their own (search.SENTENCE_WEIGHT); None for an index
+    # written before they were added (it still loads and searches, on chunk vectors alone).
+    sentence_vectors: np.ndarray | None = None
+    sentence_rows: np.ndarray | None = None  # int32, the chunk row of each sentence, non-decreasing
 
 
 def fault_point(step: str) -> None:
@@ -118,9 +128,7 @@ def write_index(index_dir: Path, data: IndexData) -> Path:
     try:
         _write_jsonl(tmp / CHUNKS_FILE, (asdict(chunk) for chunk in data.chunks))
         fault_point("write:chunks")
-        with (tmp / VECTORS_FILE).open("wb") as handle:
-            np.save(handle, np.ascontiguousarray(data.vectors, dtype=np.float32))
-            _sync(handle)
+        _write_npy(tmp / VECTORS_FILE, np.ascontiguousarray(data.vectors, dtype=np.float32))
         fault_point("write:vectors")
         import faiss
 
@@ -137,6 +145,11 @@ def write_index(index_dir: Path, data: IndexData) -> Path:
             data.bm25.save(str(tmp / BM25_DIR))
         fault_point("write:bm25")
         names = (CHUNKS_FILE, VECTORS_FILE, FAISS_FILE, DOCUMENTS_FILE) + ((BM25_DIR,) if data.bm25 is not None else ())
+        if data.sentence_vectors is not None and data.sentence_rows is not None:
+            _write_npy(tmp / SENTENCE_VECTORS_FILE, np.ascontiguousarray(data.sentence_vectors, dtype=np.float32))
+            _write_npy(tmp / SENTENCE_ROWS_FILE, np.ascontiguousarray(data.sentence_rows, dtype=np.int32))
+            names += SENTENCE_FILES
+        fault_point("write:sentences")
         files = {name: _file_record(tmp / name) for name in names}
         _sync_dir(tmp)
         os.replace(tmp, folder)
@@ -213,8 +226,11 @@ def _load_generation(
     index_dir: Path, folder: Path, manifest: dict[str, Any], *, verify: bool, searchable: bool = True
 ) -> IndexData:
     files = manifest.get("files", {})
-    # The BM25 folder has a record since this version; indexes written before are read unchecked.
+    # The BM25 folder and the sentence files have records since they were added; indexes written
+    # before are read unchecked (BM25) or without sentence vectors.
+    has_sentences = all(name in files for name in SENTENCE_FILES)
     checked = (CHUNKS_FILE, VECTORS_FILE, FAISS_FILE, DOCUMENTS_FILE) + ((BM25_DIR,) if BM25_DIR in files else ())
+    checked += SENTENCE_FILES if has_sentences else ()
     for name in checked:
         path = folder / name
         if not path.exists():
@@ -231,6 +247,8 @@ def _load_generation(
     try:
         chunks = [Chunk(**{**row, "pages": tuple(row.get("pages", ()))}) for row in _read_jsonl(folder / CHUNKS_FILE)]
         vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)
+        sentence_vectors = np.load(folder / SENTENCE_VECTORS_FILE, allow_pickle=False) if has_sentences else None
+        sentence_rows = np.load(folder / SENTENCE_ROWS_FILE, allow_pickle=False) if has_sentences else None
         documents = {row["doc_id"]: StoredDocument(**row) for row in _read_jsonl(folder / DOCUMENTS_FILE)}
         faiss_index = None
         if searchable:
@@ -252,12 +270,24 @@ def _load_generation(
         problems.append(f"the FAISS index holds {faiss_index.ntotal} vectors for {len(chunks)} chunks")
     if len(documents) != counts.get("documents"):
         problems.append(f"{len(documents)} documents but the manifest says {counts.get('documents')}")
+    if sentence_vectors is not None and sentence_rows is not None:
+        problems += _sentence_problems(sentence_vectors, sentence_rows, len(chunks), dimension)
     if problems:
         raise IndexCorruptError(f"the index in {index_dir}/ is inconsistent: {'; '.join(problems)}; {REBUILD_HINT}")
     bm25 = None
     if (folder / BM25_DIR).is_dir() and searchable:
         bm25 = _load_bm25(folder / BM25_DIR)
-    return IndexData(manifest, chunks, vectors, documents, faiss_index, bm25, folder)
+    return IndexData(manifest, chunks, vectors, documents, faiss_index, bm25, folder, sentence_vectors, sentence_rows)
+
+
+def _sentence_problems(vectors: np.ndarray, rows: np.ndarray, chunks: int, dimension: Any) -> list[str]:
+    if vectors.ndim != 2 or vectors.shape[1] != dimension:
+        return [f"sentence vectors have shape {vectors.shape}, the manifest says dimension {dimension}"]
+    if rows.ndim != 1 or len(rows) != len(vectors) or rows.dtype.kind not in "iu":
+        return [f"{len(rows)} sentence rows for {len(vectors)} sentence vectors"]
+    if len(rows) and (rows[0] < 0 or rows[-1] >= chunks or bool((np.diff(rows) < 0).any())):
+        return [f"sentence rows are not in chunk order within 0..{chunks - 1}"]
+    return []
 
 
 def _load_bm25(path: Path):  # type: ignore[no-untyped-def]
@@ -283,6 +313,12 @@ def build_faiss_index(vectors: np.ndarray):  # type: ignore[no-untyped-def]
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
+
+
+def _write_npy(path: Path, array: np.ndarray) -> None:
+    with path.open("wb") as handle:
+        np.save(handle, array)
+        _sync(handle)
 
 
 def _write_jsonl(path: Path, rows) -> None:  # type: ignore[no-untyped-def]

@@ -17,9 +17,23 @@ from tests.conftest import FakeEmbedder
 
 def test_first_build_embeds_everything(settings: Settings, fake_embedder: FakeEmbedder) -> None:
     report = build_index(settings, embedder=fake_embedder)
-    assert report.documents == 5 and report.chunks == report.embedded == fake_embedder.embedded > 0
+    assert report.documents == 5 and report.chunks == report.embedded > 0
+    assert report.embedded_sentences > report.chunks
+    assert fake_embedder.embedded == report.embedded + report.embedded_sentences
     assert report.reused == 0 and report.full_rebuild
-    assert len(load_index(settings.index_dir).chunks) == report.chunks
+    data = load_index(settings.index_dir)
+    assert len(data.chunks) == report.chunks
+    assert_sentence_vectors_match_chunks(data, fake_embedder)
+
+
+def assert_sentence_vectors_match_chunks(data, embedder: FakeEmbedder) -> None:  # type: ignore[no-untyped-def]
+    """Every chunk's sentences, in order, embedded on their own, and nothing else."""
+    from retrieval.highlight import split_sentences
+
+    sentences = [(row, s) for row, chunk in enumerate(data.chunks) for s in split_sentences(chunk.text)]
+    assert data.sentence_rows.tolist() == [row for row, _ in sentences]
+    expected = embedder.embed([s for _, s in sentences])
+    assert (data.sentence_vectors == expected).all()
 
 
 def test_unchanged_documents_are_not_reembedded(settings: Settings, fake_embedder: FakeEmbedder) -> None:
@@ -37,7 +51,8 @@ def test_added_document_is_the_only_one_embedded(settings: Settings, fake_embedd
     report = build_index(settings, embedder=fake_embedder)
     assert report.added_documents == ["new.md"]
     assert report.reused == first.chunks
-    assert report.embedded == fake_embedder.embedded == report.chunks - first.chunks == 1
+    assert report.embedded == report.chunks - first.chunks == 1
+    assert report.embedded_sentences == 1 and fake_embedder.embedded == 2  # the chunk, and its one sentence
     texts = [t for call in fake_embedder.calls for t in call]
     assert all("Cycling" in t for t in texts)
 
@@ -54,13 +69,18 @@ def test_changed_document_reembeds_only_its_chunks(settings: Settings, fake_embe
     own = sum(1 for c in before.values() if c.doc_id == path.name)
     assert report.changed_documents == [path.name]
     assert report.reused == len(before) - own
-    assert report.embedded == fake_embedder.embedded == report.chunks - report.reused
-    assert all(text.startswith("What is waist and leg soreness") for text in fake_embedder.calls[0])
+    assert report.embedded == report.chunks - report.reused
+    assert fake_embedder.embedded == report.embedded + report.embedded_sentences
+    chunk_texts, sentence_texts = fake_embedder.calls[0][: report.embedded], fake_embedder.calls[0][report.embedded :]
+    assert all(text.startswith("What is waist and leg soreness") for text in chunk_texts)
+    changed_text = path.read_text(encoding="utf-8")
+    assert all(" ".join(s.split()[:4]) in " ".join(changed_text.split()) for s in sentence_texts)
     data = load_index(settings.index_dir)
     assert any("walking after lunch" in c.text for c in data.chunks)
     for chunk, vector in zip(data.chunks, data.vectors):
         if chunk.doc_id != path.name:
             assert (old_vectors[chunk.id] == vector).all()  # reused rows are the stored vectors
+    assert_sentence_vectors_match_chunks(data, fake_embedder)
 
 
 def test_removed_document_drops_its_chunks(settings: Settings, fake_embedder: FakeEmbedder) -> None:
@@ -80,7 +100,7 @@ def test_model_change_forces_full_rebuild(settings: Settings, embedder) -> None:
     other = FakeEmbedder(embedder, fingerprint="another-model")
     report = build_index(settings, embedder=other)
     assert report.full_rebuild and "model changed" in report.full_rebuild_reason
-    assert report.embedded == report.chunks == other.embedded
+    assert report.embedded == report.chunks and other.embedded == report.chunks + report.embedded_sentences
 
 
 def test_chunking_change_forces_full_rebuild(settings: Settings, fake_embedder: FakeEmbedder) -> None:
@@ -156,3 +176,31 @@ def test_manifest_records_versions_and_hashes(settings: Settings, fake_embedder:
     assert manifest["chunking"] == settings.chunking_signature()
     assert set(manifest["documents"]) == {p.name for p in settings.corpus_dir.iterdir()}
     assert all(len(d["sha256"]) == 64 for d in manifest["documents"].values())
+
+
+def test_an_index_from_before_sentence_vectors_still_answers_and_gets_them_without_reembedding(
+    settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    from retrieval.search import Retriever
+    from retrieval.store import SENTENCE_FILES
+
+    first = build_index(settings, embedder=fake_embedder)
+    manifest_file = settings.index_dir / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    for name in SENTENCE_FILES:  # as an earlier version wrote it
+        (settings.index_dir / manifest["generation"] / name).unlink()
+        del manifest["files"][name]
+    manifest_file.write_text(json.dumps(manifest))
+    old = load_index(settings.index_dir)
+    assert old.sentence_vectors is None
+    assert Retriever.load(settings, embedder=fake_embedder).search("sleeping on your side", k=3).passages
+
+    fake_embedder.calls.clear()
+    report = build_index(settings, embedder=fake_embedder)
+    assert report.wrote_index and report.embedded == 0 and report.reused == first.chunks
+    assert report.embedded_sentences == first.embedded_sentences == fake_embedder.embedded
+    assert any("sentence vectors" in note for note in report.notes)
+    data = load_index(settings.index_dir)
+    assert (data.vectors == old.vectors).all()
+    assert_sentence_vectors_match_chunks(data, fake_embedder)
+    assert not build_index(settings, embedder=fake_embedder).wrote_index  # then nothing to do

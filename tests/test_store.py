@@ -48,7 +48,7 @@ def test_missing_index_says_how_to_build(tmp_path: Path) -> None:
         load_index(tmp_path / "nothing")
 
 
-@pytest.mark.parametrize("name", ["vectors.npy", "chunks.jsonl", "faiss.index", "documents.jsonl"])
+@pytest.mark.parametrize("name", ["vectors.npy", "chunks.jsonl", "faiss.index", "documents.jsonl", "sentence_vectors.npy", "sentence_rows.npy"])
 def test_truncated_file_is_detected(built: Settings, name: str) -> None:
     path = generation(built) / name
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
@@ -56,7 +56,7 @@ def test_truncated_file_is_detected(built: Settings, name: str) -> None:
         load_index(built.index_dir)
 
 
-@pytest.mark.parametrize("name", ["vectors.npy", "chunks.jsonl", "faiss.index", "bm25"])
+@pytest.mark.parametrize("name", ["vectors.npy", "chunks.jsonl", "faiss.index", "bm25", "sentence_vectors.npy", "sentence_rows.npy"])
 def test_same_size_corruption_is_detected_by_checksum(built: Settings, name: str) -> None:
     # bm25/: bm25s loads a flipped byte in its score arrays without complaint and would rank wrongly.
     flip_a_byte(generation(built) / name)
@@ -64,7 +64,7 @@ def test_same_size_corruption_is_detected_by_checksum(built: Settings, name: str
         load_index(built.index_dir)
 
 
-@pytest.mark.parametrize("name", ["vectors.npy", "faiss.index"])
+@pytest.mark.parametrize("name", ["vectors.npy", "faiss.index", "sentence_vectors.npy"])
 def test_deleted_file_is_detected(built: Settings, name: str) -> None:
     (generation(built) / name).unlink()
     with pytest.raises(IndexCorruptError, match="missing"):
@@ -86,19 +86,39 @@ def test_manifest_that_does_not_match_the_vectors(built: Settings) -> None:
         load_index(built.index_dir)
 
 
-def test_consistent_files_with_wrong_row_count_are_detected(built: Settings) -> None:
-    # Rewrite vectors.npy with one row fewer and fix up its checksum: counts must still catch it.
+def rewrite_with_valid_checksum(settings: Settings, name: str, array: np.ndarray) -> None:
+    """Replace ``name`` in the current generation and record its new size and checksum, as a
+    consistent-looking but wrong index would have them."""
     import hashlib
 
-    folder = generation(built)
-    vectors = np.load(folder / "vectors.npy")
-    np.save(folder / "vectors.npy", vectors[:-1])
-    path = built.index_dir / "manifest.json"
+    folder = generation(settings)
+    np.save(folder / name, array)
+    path = settings.index_dir / "manifest.json"
     manifest = json.loads(path.read_text())
-    blob = (folder / "vectors.npy").read_bytes()
-    manifest["files"]["vectors.npy"] = {"bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+    blob = (folder / name).read_bytes()
+    manifest["files"][name] = {"bytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
     path.write_text(json.dumps(manifest))
+
+
+def test_consistent_files_with_wrong_row_count_are_detected(built: Settings) -> None:
+    # Rewrite vectors.npy with one row fewer and fix up its checksum: counts must still catch it.
+    rewrite_with_valid_checksum(built, "vectors.npy", np.load(generation(built) / "vectors.npy")[:-1])
     with pytest.raises(IndexCorruptError, match="vectors for"):
+        load_index(built.index_dir)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda rows: rows[:-1], "sentence rows for"),
+        (lambda rows: rows[::-1], "not in chunk order"),
+        (lambda rows: rows + 1000, "not in chunk order"),
+    ],
+)
+def test_sentence_rows_that_do_not_fit_the_chunks_are_detected(built: Settings, change, message: str) -> None:  # type: ignore[no-untyped-def]
+    rows = np.load(generation(built) / "sentence_rows.npy")
+    rewrite_with_valid_checksum(built, "sentence_rows.npy", change(rows))
+    with pytest.raises(IndexCorruptError, match=f"inconsistent.*{message}.*build --full"):
         load_index(built.index_dir)
 
 
