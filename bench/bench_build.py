@@ -9,8 +9,8 @@ subprocess (wall time, and peak RSS of that process from ``os.wait4``):
 
 - full: a new, empty index folder;
 - floor: a subprocess that loads the same model with the same backend and encodes exactly the
-  texts the build embedded (``retrieval chunks --json`` -> ``compose_embedded_text``), same
-  batch size; run alternately with the full builds so machine noise hits both alike;
+  texts the build embedded (``retrieval chunks --json`` -> ``compose_embedded_text``, then each
+  distinct sentence of the chunks, ``highlight.split_sentences``), same batch size; run alternately with the full builds so machine noise hits both alike;
 - no-change: the same build again (nothing to embed);
 - add-one: one new article copied into the corpus, then removed again (remove-one).
 
@@ -72,6 +72,7 @@ def build(corpus: Path, index: Path, backend: str) -> dict:
     seconds, rss, out = run([PY, "-m", "retrieval", "build", "--corpus", str(corpus), "--index", str(index), "--json"], env_for(backend))
     report = json.loads(out)
     return {"seconds": seconds, "rss_mb": rss, "chunks": report["chunks"], "embedded": report["embedded"],
+            "embedded_sentences": report.get("embedded_sentences", 0),
             "documents": report["documents"], "wrote_index": report["wrote_index"], "inner_seconds": report["seconds"]}
 
 
@@ -81,8 +82,12 @@ def embedded_texts(index: Path) -> list[str]:
 
     _, _, out = run([PY, "-m", "retrieval", "chunks", "--index", str(index), "--json"], env_for("torch"))
     rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+    from retrieval.highlight import split_sentences
+
     embed_title = Settings().embed_title
-    return [compose_embedded_text(r["title"], r["section"], r["text"], embed_title=embed_title) for r in rows]
+    chunks = [compose_embedded_text(r["title"], r["section"], r["text"], embed_title=embed_title) for r in rows]
+    sentences = dict.fromkeys(s for r in rows for s in split_sentences(r["text"]))  # distinct, in order
+    return chunks + list(sentences)
 
 
 def floor(texts_file: Path, backend: str) -> dict:
@@ -202,6 +207,7 @@ def bench_corpus(name: str, backend: str, repeats: int, work: Path, *, with_stag
         "no_change_s": median(no_change, "seconds"), "no_change_rss_mb": max(r["rss_mb"] for r in no_change),
         "add_one_s": median(add, "seconds"), "add_one_rss_mb": max(r["rss_mb"] for r in add),
         "add_one_embedded": add[0]["embedded"], "remove_one_s": median(remove, "seconds"),
+        "embedded_sentences": full[0]["embedded_sentences"],
         "stages": breakdown["stages"],
         "raw": {"full": full, "floor": floors, "no_change": no_change, "add_one": add, "remove_one": remove},
     }
