@@ -19,7 +19,7 @@ from retrieval.context import EdgeContext, edge_context
 from retrieval.coverage import Coverage, assess_coverage
 from retrieval.formatting import compose_message
 from retrieval.highlight import best_sentences
-from retrieval.search import Passage, Retriever
+from retrieval.search import Passage, Retriever, SearchResult, sentence_similarities
 from retrieval.store import StoredDocument
 from retrieval.triage import Triage, assess
 
@@ -137,18 +137,25 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     coverage = assess_coverage(result, question=text, nerve_pain=triage.safety_net)
     if not coverage.covered:
         return reply([], False, coverage.reason, _not_covered_text(documents, coverage))
-    passages = [_with_highlight(p, text, result.idf, documents) for p in result.passages]
+    passages = [_with_highlight(p, text, result, documents) for p in result.passages]
     return reply(passages, True, "", "")
 
 
-def _with_highlight(passage: Passage, question: str, idf: dict[str, float], documents: dict[str, StoredDocument]) -> Passage:
+def _with_highlight(passage: Passage, question: str, result: SearchResult, documents: dict[str, StoredDocument]) -> Passage:
     """The passage with its best sentence(s) and, when they sit at its edge, the neighbour."""
     from dataclasses import replace
 
-    highlight = best_sentences(question, passage.chunk.text, idf=idf)
+    highlight = highlight_of(passage, question, result)
     document = documents.get(passage.chunk.doc_id)
     context = edge_context(document.text, passage.chunk, highlight) if document is not None else EdgeContext()
     return replace(passage, highlight=highlight, context_before=context.before, context_after=context.after)
+
+
+def highlight_of(passage: Passage, question: str, result: SearchResult) -> str:
+    """The sentence(s) of ``passage`` that best answer ``question``: words in common, and
+    similarity when the index that answered holds sentence vectors."""
+    similarity = sentence_similarities(result.data, passage.row, result.query_vector)
+    return best_sentences(question, passage.chunk.text, idf=result.idf, similarity=similarity)
 
 
 def covered_topics(documents: dict[str, StoredDocument], limit: int = 6) -> list[str]:

@@ -21,6 +21,7 @@ from retrieval.errors import RetrievalError
 from retrieval.metrics import Question, load_questions, passage_hits_phrases, score_declines, score_rankings
 
 RANK_DEPTH = 10
+HIGHLIGHT_DEPTH = 3  # the passages an answer shows by default
 
 
 @dataclass
@@ -36,10 +37,14 @@ class EvalResult:
     wrongly_declined: float
     seconds_per_query: float
     misses: list[dict[str, Any]]
+    # key-phrase sets: of the passages in the top HIGHLIGHT_DEPTH that contain a key phrase, the share
+    # whose highlight contains one too (the emphasised sentence is the answer); None otherwise
+    highlight_hits: float | None = None
 
 
 def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_DEPTH) -> EvalResult:  # type: ignore[no-untyped-def]
     """Run every question through ``retriever`` in ``mode`` and score the rankings."""
+    from retrieval.answer import highlight_of
     from retrieval.coverage import answer_declines
     from retrieval.triage import assess
 
@@ -48,6 +53,7 @@ def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_D
     should_decline: list[bool] = []
     declined: list[bool] = []
     misses: list[dict[str, Any]] = []
+    highlighted: list[bool] = []
     started = time.perf_counter()
     for question in questions:
         result = retriever.search(question.query, k=max(k, RANK_DEPTH), mode=mode)
@@ -64,6 +70,11 @@ def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_D
         else:
             relevance = [passage_hits_phrases(p.chunk.text, question.any_of) for p in result.passages[:RANK_DEPTH]]
             n_relevant.append(1)
+            highlighted += [
+                passage_hits_phrases(highlight_of(p, question.query, result), question.any_of)
+                for p, hit in zip(result.passages[:HIGHLIGHT_DEPTH], relevance)
+                if hit
+            ]
         relevance_lists.append(relevance)
         if not any(relevance[:1]):
             top = result.passages[0].chunk if result.passages else None
@@ -84,6 +95,7 @@ def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_D
         wrongly_declined=decline_scores.wrongly_declined,
         seconds_per_query=elapsed / max(len(questions), 1),
         misses=misses,
+        highlight_hits=sum(highlighted) / len(highlighted) if highlighted else None,
     )
 
 
@@ -96,14 +108,16 @@ def _documents_in_order(passages) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def format_table(results: list[EvalResult]) -> str:
-    header = f"{'mode':<8} {'n':>4} {'hit@1':>6} {'hit@3':>6} {'hit@5':>6} {'hit@10':>6} {'MRR':>6} {'nDCG@10':>7} {'declined':>9} {'wrongly':>8} {'ms/q':>6}"
+    header = (f"{'mode':<8} {'n':>4} {'hit@1':>6} {'hit@3':>6} {'hit@5':>6} {'hit@10':>6} {'MRR':>6} {'nDCG@10':>7} "
+              f"{'declined':>9} {'wrongly':>8} {'highlight':>9} {'ms/q':>6}")
     rows = [header, "-" * len(header)]
     for r in results:
         declined = f"{r.declined:.3f}" if r.should_decline else "-"
+        highlight = f"{r.highlight_hits:.3f}" if r.highlight_hits is not None else "-"
         rows.append(
             f"{r.mode:<8} {r.answerable:>4} {r.hit_at.get(1, 0):>6.3f} {r.hit_at.get(3, 0):>6.3f} {r.hit_at.get(5, 0):>6.3f} "
             f"{r.hit_at.get(10, 0):>6.3f} {r.mrr:>6.3f} {r.ndcg_at_10:>7.3f} {declined:>9} {r.wrongly_declined:>8.3f} "
-            f"{1000 * r.seconds_per_query:>6.1f}"
+            f"{highlight:>9} {1000 * r.seconds_per_query:>6.1f}"
         )
     return "\n".join(rows)
 

@@ -62,6 +62,7 @@ class Passage:
     highlight: str = ""
     context_before: str = ""  # the sentence before the passage, when the highlight opens it
     context_after: str = ""  # the sentence after the passage, when the highlight closes it
+    row: int = -1  # the chunk's row in the index generation that found it (-1: not known)
 
     @property
     def source(self) -> str:
@@ -273,6 +274,7 @@ class _Candidates(Sequence[Passage]):
                 lexical_score=self._lexical[index],
                 dense_rank=self._dense_ranks[index],
                 lexical_rank=self._lexical_rank.get(row),
+                row=row,
             )
             self._made[index] = passage
         return passage
@@ -398,6 +400,15 @@ class _SentenceScores:
         scores = _inner_products(self._vectors[index], self._vector)
         best[has] = np.maximum.reduceat(scores, firsts)
         return best
+
+
+def sentence_similarities(data: IndexData | None, row: int, vector: np.ndarray | None) -> np.ndarray | None:
+    """The cosine of the question ``vector`` with each sentence of chunk ``row``, in
+    ``highlight.passage_sentences`` order; None when the index has no sentence vectors."""
+    if data is None or vector is None or row < 0 or data.sentence_vectors is None or data.sentence_rows is None:
+        return None
+    start, end = np.searchsorted(data.sentence_rows, [row, row + 1])
+    return _inner_products(data.sentence_vectors[start:end], vector)
 
 
 def _add_document_support(fused: dict[int, float], chunks: Sequence[Chunk]) -> None:
