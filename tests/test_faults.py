@@ -54,7 +54,7 @@ QUESTIONS = [
     "What is waist and leg soreness?",
     "Does cycling help spinal stenosis leg pain?",
 ]
-STEPS = ["read", "embed", "write:chunks", "write:vectors", "write:faiss", "write:bm25", "before-manifest", "after-manifest"]
+STEPS = ["read", "embed", "write:chunks", "write:vectors", "write:faiss", "write:bm25", "write:sentences", "before-manifest", "after-manifest"]
 # For this one the checks after the kill use the CLI itself; the others use the same code
 # in-process, which prints the same JSON and saves a model load per check.
 CLI_CHECKED = {"before-manifest"}
