@@ -41,6 +41,21 @@ class Embedder(Protocol):
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
 
+def _similar_lengths(texts: Sequence[str], size: int) -> list[list[int]]:
+    """Indexes of ``texts`` in groups of at most ``size``, shortest first, where the longest text
+    of a group is at most twice its shortest: a batch is padded to its longest text, so a few
+    passages and many short sentences (an article added to the index) must not share a batch.
+    Adding one 5-passage article (5 passages, 27 sentences) took 1.3 s in one padded batch."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and len(groups[-1]) < size and len(texts[i]) <= 2 * max(len(texts[groups[-1][0]]), 8):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
+
+
 def resolve_model_path(name: str) -> Path:
     """Find the model folder for ``name`` without the network, or raise ModelNotFoundError."""
     if name in _DEFAULT_ALIASES:
@@ -176,12 +191,8 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         model = self.model
-        # Sort by length so each batch pads little; put results back in input order.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        step = self.batch_size * 4
-        for begin in range(0, len(order), step):
-            batch = order[begin : begin + step]
+        for batch in _similar_lengths(texts, self.batch_size * 4):
             vectors = model.encode(
                 [texts[i] for i in batch],
                 batch_size=self.batch_size,

@@ -152,3 +152,18 @@ def test_a_missing_onnxruntime_gives_an_install_hint(seed_index: Settings) -> No
     assert process.returncode != 0
     assert "Traceback" not in stderr
     assert "pip install onnxruntime" in stderr and "RETRIEVAL_BACKEND=torch" in stderr, stderr
+
+
+def test_texts_are_embedded_in_batches_of_similar_length(embedder: SentenceTransformerEmbedder) -> None:
+    # An added article: a few long passages and many short sentences. A batch is padded to its
+    # longest text, so they must not share one; and the vectors come back in input order.
+    from retrieval.embeddings import _similar_lengths
+
+    texts = ["Long passage about lifting and discs. " * 12] * 5 + [f"Short sentence number {i}." for i in range(27)]
+    groups = _similar_lengths(texts, 128)
+    assert sorted(i for group in groups for i in group) == list(range(len(texts)))
+    assert all(max(len(texts[i]) for i in g) <= 2 * min(len(texts[i]) for i in g) for g in groups)
+    assert len(groups) == 2
+    together = embedder.embed(texts)
+    alone = np.vstack([embedder.embed([text]) for text in (texts[0], texts[-1])])
+    assert np.allclose(together[[0, -1]], alone, atol=1e-5)
