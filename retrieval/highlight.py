@@ -64,14 +64,14 @@ def best_sentences(
     if not sentences:
         return ""
     query_terms = set(tokenize([question])[0])
-    use_similarity = similarity is not None and len(similarity) == len(sentences)
-    if not query_terms and not use_similarity:
+    cosines = [float(c) for c in similarity] if similarity is not None and len(similarity) == len(sentences) else None
+    if not query_terms and cosines is None:
         return sentences[0]
     weights = {term: (idf or {}).get(term, 1.0) for term in query_terms}
     total = sum(weights.values()) or 1.0
     scores = [sum(weights[t] for t in terms & query_terms) / total for terms in _sentence_terms(text)]
-    if use_similarity:
-        scores = [score + SIMILARITY_WEIGHT * float(cosine) for score, cosine in zip(scores, similarity)]  # type: ignore[arg-type]
+    if cosines is not None:
+        scores = [score + SIMILARITY_WEIGHT * cosine for score, cosine in zip(scores, cosines)]
     ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
     best = ranked[0]
     if scores[best] <= 0:

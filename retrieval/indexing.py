@@ -2,8 +2,8 @@
 
 Documents are compared with the previous manifest by (document id, hash of the final cleaned
 text and title). Unchanged documents keep their vectors; new and changed ones are chunked and
-embedded, each chunk once whole and once sentence by sentence; removed ones disappear. A different model or chunking setting forces a full rebuild,
-and the report says why. When nothing changed, nothing is written and the model is not loaded.
+embedded, each chunk whole and sentence by sentence; removed ones disappear. A different model or
+chunking setting forces a full rebuild, and the report says why. When nothing changed, nothing is written and the model is not loaded.
 """
 
 from __future__ import annotations
@@ -390,12 +390,13 @@ class _SentencePlan:
         old_rows = previous.sentence_rows if previous is not None else None
         self.to_embed: list[str] = []
         position: dict[str, int] = {}
-        # Per chunk: ("old", start, end) slice of the previous sentence vectors, or ("new", [positions]).
-        self._parts: list[tuple[str, Any, Any]] = []
+        self._old = old_vectors
+        # Per chunk: its rows of the previous sentence vectors (a slice), or of ``to_embed`` (a list).
+        self._parts: list[slice | list[int]] = []
         for chunk, old_row in zip(chunks, previous_rows):
             if old_row is not None and old_vectors is not None and old_rows is not None:
                 start, end = np.searchsorted(old_rows, [old_row, old_row + 1])
-                self._parts.append(("old", int(start), int(end)))
+                self._parts.append(slice(int(start), int(end)))
                 continue
             positions = []
             for sentence in split_sentences(chunk.text):
@@ -403,15 +404,14 @@ class _SentencePlan:
                     position[sentence] = len(self.to_embed)
                     self.to_embed.append(sentence)
                 positions.append(position[sentence])
-            self._parts.append(("new", positions, None))
-        self._old = old_vectors
+            self._parts.append(positions)
 
     def assemble(self, new_vectors: np.ndarray, dimension: int) -> tuple[np.ndarray, np.ndarray]:
         """(sentence vectors, chunk row of each), in chunk order."""
         blocks: list[np.ndarray] = []
         rows: list[np.ndarray] = []
-        for row, (kind, a, b) in enumerate(self._parts):
-            block = self._old[a:b] if kind == "old" and self._old is not None else new_vectors[a]
+        for row, part in enumerate(self._parts):
+            block = self._old[part] if isinstance(part, slice) and self._old is not None else new_vectors[part]
             blocks.append(block.reshape(-1, dimension))
             rows.append(np.full(len(blocks[-1]), row, dtype=np.int32))
         if not blocks:
