@@ -39,7 +39,7 @@ DENSE_THRESHOLD = 0.40
 # Pain that travels from the spine: a question with these words is not declined for naming
 # only another part of the body ("numb toes since my disc went").
 _NERVE_PAIN = re.compile(
-    r"\b(?:dis[ck]s?|sciatic\w*|nerves?|numb\w*|tingl\w*|pins and needles|radiat\w*|shoot\w*|spread\w*)\b", re.I
+    r"\b(?:dis[ck]s?|sciatic\w*|nerves?|numb\w*|tingl\w*|pins and needles|radiat\w*|shoot\w*|spread(?:s|ing)?)\b", re.I
 )
 
 

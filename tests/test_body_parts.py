@@ -24,6 +24,7 @@ ELSEWHERE = [
     ("recovery time after knee replacement surgery", "the knee"),
     ("best stretches for a stiff neck from looking down at my phone", "the neck"),
     ("my wrist clicks and aches when I type all day", "the arm or hand"),
+    ("i track my shoulder pain in a spreadsheet, which exercises help", "the shoulder"),  # not pain that spreads
 ]
 SAME_REGION = [
     "my bum aches after sitting all day at work",  # low back pain reaches the buttocks
