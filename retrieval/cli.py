@@ -110,7 +110,7 @@ class _TerminalProgress:
 
         bar = self._bars.get(stage)
         if bar is None:
-            unit = "chunk" if stage == "embedding" else "doc"
+            unit = "text" if stage == "embedding" else "doc"  # embedding: passages and their sentences
             bar = self._bars[stage] = tqdm(total=total, desc=stage.capitalize(), unit=unit, file=sys.stderr, leave=stage == "embedding")
         bar.update(done - bar.n)
 

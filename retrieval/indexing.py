@@ -41,7 +41,7 @@ from retrieval.store import (
 )
 
 LOCK_FILE = ".lock"
-# progress(stage, done, total): stage is "reading" or "embedding".
+# progress(stage, done, total): stage is "reading" (documents) or "embedding" (passages and their sentences).
 Progress = Callable[[str, int, int], None]
 
 
