@@ -18,6 +18,15 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 # (BENCHMARKS.md, "Faster backends"). RETRIEVAL_BACKEND=torch selects PyTorch.
 DEFAULT_BACKEND = "onnx"
 
+def _on_or_off(value: str) -> bool:
+    words = {"on": True, "1": True, "true": True, "yes": True, "off": False, "0": False, "false": False, "no": False}
+    if value.strip().lower() not in words:
+        raise ValueError(value)
+    return words[value.strip().lower()]
+
+
+_on_or_off.__name__ = "switch: use on or off"  # read by env_values' error message
+
 # Environment variable -> (field name, converter).
 _ENV_FIELDS = {
     "RETRIEVAL_CORPUS": ("corpus_dir", Path),
@@ -30,6 +39,7 @@ _ENV_FIELDS = {
     "RETRIEVAL_LOCALE": ("locale", str),
     "RETRIEVAL_MAX_QUESTION_CHARS": ("max_question_chars", int),
     "RETRIEVAL_SEARCH_MODE": ("search_mode", str),
+    "RETRIEVAL_SENTENCE_VECTORS": ("sentence_vectors", _on_or_off),
 }
 
 
@@ -51,6 +61,10 @@ class Settings:
     overlap_sentences: int = 1
     # Prefix the embedded text with the article title and section heading.
     embed_title: bool = True
+    # Also embed each chunk's sentences on their own (ranking and highlights: EVALUATION.md,
+    # "Sentence vectors"). Off: builds take about 1.5x less and the index is about 3x smaller, at
+    # seed hit@1 0.718 instead of 0.773. Switching it either way embeds no chunk again.
+    sentence_vectors: bool = True
     top_k: int = 3
     # "hybrid" (dense + BM25, fused), "dense" or "bm25".
     search_mode: str = "hybrid"

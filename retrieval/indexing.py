@@ -145,33 +145,40 @@ def build_index(
 
         # New BM25 parameters: rewrite BM25, reusing every vector.
         bm25_changed = previous is not None and previous.manifest.get("lexical") != BM25_PARAMS
-        # An index written before sentence vectors: add them, reusing every chunk vector.
-        sentences_missing = previous is not None and previous.sentence_vectors is None
+        # Sentence vectors wanted but missing (an index written before them, or with them switched
+        # off), or there but switched off: add or drop them, reusing every chunk vector.
+        sentences_switched = previous is not None and (previous.sentence_vectors is not None) != settings.sentence_vectors
         nothing_changed = (
             previous is not None and not to_embed and not removed_ids and not report.changed_documents
-            and not bm25_changed and not sentences_missing
+            and not bm25_changed and not sentences_switched
         )
         if bm25_changed:
             report.notes.append(
                 f"keyword (BM25) settings changed to {json.dumps(BM25_PARAMS)}: the keyword index is rebuilt; "
                 "no passage is embedded again for it"
             )
-        if sentences_missing and any(row is not None for row in previous_rows):
+        if sentences_switched and settings.sentence_vectors and any(row is not None for row in previous_rows):
             report.notes.append(
-                "the index had no sentence vectors (written by an earlier version): the sentences of "
-                "unchanged passages are embedded once; no passage is embedded again"
+                "the index had no sentence vectors (written by an earlier version, or with "
+                "RETRIEVAL_SENTENCE_VECTORS=off): the sentences of unchanged passages are embedded once; "
+                "no passage is embedded again"
             )
+        elif sentences_switched and not settings.sentence_vectors:
+            report.notes.append("sentence vectors are switched off (RETRIEVAL_SENTENCE_VECTORS=off): they are removed from the index")
         if nothing_changed:
             report.documents, report.chunks = len(prepared), len(chunks)
             report.seconds = round(time.perf_counter() - started, 3)
             return report
 
-        sentences = _SentencePlan(chunks, previous_rows, previous)
-        new_vectors = _embed(embedder, to_embed, settings, progress, extra=sentences.to_embed)
+        sentences = _SentencePlan(chunks, previous_rows, previous) if settings.sentence_vectors else None
+        sentence_texts = sentences.to_embed if sentences is not None else []
+        new_vectors = _embed(embedder, to_embed, settings, progress, extra=sentence_texts)
         fault_point("embed")
         new_vectors, new_sentence_vectors = new_vectors[: len(to_embed)], new_vectors[len(to_embed) :]
         matrix = _assemble(vectors, placement, new_vectors, embedder)
-        sentence_vectors, sentence_rows = sentences.assemble(new_sentence_vectors, embedder.dimension)
+        sentence_vectors, sentence_rows = (
+            sentences.assemble(new_sentence_vectors, embedder.dimension) if sentences is not None else (None, None)
+        )
         manifest = _manifest(settings, embedder, prepared, chunks, previous)
         data = IndexData(
             manifest=manifest,
@@ -186,7 +193,7 @@ def build_index(
         write_index(index_dir, data)
         report.wrote_index = True
         report.embedded = len(to_embed)
-        report.embedded_sentences = len(sentences.to_embed)
+        report.embedded_sentences = len(sentence_texts)
         report.documents, report.chunks = len(prepared), len(chunks)
     report.seconds = round(time.perf_counter() - started, 3)
     return report

@@ -150,3 +150,7 @@ def test_settings_from_environment() -> None:
     assert (str(settings.index_dir), settings.top_k, settings.model) == ("/x", 5, "/models/m")
     with pytest.raises(ValueError, match="RETRIEVAL_TOP_K"):
         Settings.from_env({"RETRIEVAL_TOP_K": "many"})
+    assert Settings.from_env({"RETRIEVAL_SENTENCE_VECTORS": "off"}).sentence_vectors is False
+    assert Settings.from_env({"RETRIEVAL_SENTENCE_VECTORS": "On"}).sentence_vectors is True
+    with pytest.raises(ValueError, match="RETRIEVAL_SENTENCE_VECTORS='maybe' is not a valid switch: use on or off"):
+        Settings.from_env({"RETRIEVAL_SENTENCE_VECTORS": "maybe"})

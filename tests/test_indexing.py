@@ -204,3 +204,28 @@ def test_an_index_from_before_sentence_vectors_still_answers_and_gets_them_witho
     assert (data.vectors == old.vectors).all()
     assert_sentence_vectors_match_chunks(data, fake_embedder)
     assert not build_index(settings, embedder=fake_embedder).wrote_index  # then nothing to do
+
+
+def test_sentence_vectors_can_be_switched_off_and_on_without_embedding_a_passage_again(
+    settings: Settings, fake_embedder: FakeEmbedder
+) -> None:
+    from retrieval.search import Retriever
+
+    off = Settings(**{**settings.__dict__, "sentence_vectors": False})
+    first = build_index(off, embedder=fake_embedder)
+    assert first.embedded == first.chunks == fake_embedder.embedded and first.embedded_sentences == 0
+    assert load_index(settings.index_dir).sentence_vectors is None
+    assert not list(settings.index_dir.glob("gen-*/sentence_*.npy"))
+    assert Retriever.load(off, embedder=fake_embedder).search("sleeping on your side", k=3).passages
+    assert not build_index(off, embedder=fake_embedder).wrote_index  # off and absent: nothing to do
+
+    fake_embedder.calls.clear()
+    on = build_index(settings, embedder=fake_embedder)
+    assert on.wrote_index and on.embedded == 0 and on.embedded_sentences == fake_embedder.embedded > 0
+    assert_sentence_vectors_match_chunks(load_index(settings.index_dir), fake_embedder)
+
+    fake_embedder.calls.clear()
+    again_off = build_index(off, embedder=fake_embedder)
+    assert again_off.wrote_index and fake_embedder.embedded == 0
+    assert any("switched off" in note for note in again_off.notes)
+    assert load_index(settings.index_dir).sentence_vectors is None
