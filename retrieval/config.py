@@ -17,12 +17,14 @@ DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 # The same vectors as "torch", about twice as fast, and 0.5 s process start instead of 4.5 s
 # (BENCHMARKS.md, "Faster backends"). RETRIEVAL_BACKEND=torch selects PyTorch.
 DEFAULT_BACKEND = "onnx"
+_SWITCH_WORDS = {"on": True, "1": True, "true": True, "yes": True, "off": False, "0": False, "false": False, "no": False}
+
 
 def _on_or_off(value: str) -> bool:
-    words = {"on": True, "1": True, "true": True, "yes": True, "off": False, "0": False, "false": False, "no": False}
-    if value.strip().lower() not in words:
+    word = value.strip().lower()
+    if word not in _SWITCH_WORDS:
         raise ValueError(value)
-    return words[value.strip().lower()]
+    return _SWITCH_WORDS[word]
 
 
 _on_or_off.__name__ = "switch: use on or off"  # read by env_values' error message

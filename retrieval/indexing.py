@@ -3,7 +3,8 @@
 Documents are compared with the previous manifest by (document id, hash of the final cleaned
 text and title). Unchanged documents keep their vectors; new and changed ones are chunked and
 embedded, each chunk whole and sentence by sentence; removed ones disappear. A different model or
-chunking setting forces a full rebuild, and the report says why. When nothing changed, nothing is written and the model is not loaded.
+chunking setting forces a full rebuild, and the report says why. When nothing changed, nothing is
+written and the model is not loaded.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from retrieval.store import (
 )
 
 LOCK_FILE = ".lock"
-# progress(stage, done, total): stage is "reading" (documents) or "embedding" (passages and their sentences).
+# progress(stage, done, total): stage is "reading" (documents) or "embedding" (passages and
+# their sentences).
 Progress = Callable[[str, int, int], None]
 
 
@@ -393,17 +395,14 @@ class _SentencePlan:
     def __init__(self, chunks: list[Chunk], previous_rows: list[int | None], previous: IndexData | None) -> None:
         from retrieval.highlight import split_sentences
 
-        old_vectors = previous.sentence_vectors if previous is not None else None
-        old_rows = previous.sentence_rows if previous is not None else None
+        self._old = previous.sentence_vectors if previous is not None else None
         self.to_embed: list[str] = []
         position: dict[str, int] = {}
-        self._old = old_vectors
         # Per chunk: its rows of the previous sentence vectors (a slice), or of ``to_embed`` (a list).
         self._parts: list[slice | list[int]] = []
         for chunk, old_row in zip(chunks, previous_rows):
-            if old_row is not None and old_vectors is not None and old_rows is not None:
-                start, end = np.searchsorted(old_rows, [old_row, old_row + 1])
-                self._parts.append(slice(int(start), int(end)))
+            if old_row is not None and previous is not None and self._old is not None:
+                self._parts.append(previous.sentence_span(old_row))
                 continue
             positions = []
             for sentence in split_sentences(chunk.text):

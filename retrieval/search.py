@@ -39,7 +39,7 @@ NAMED_TITLE_FACTOR = 2.0
 SUPPORT_WEIGHT = 0.07
 SUPPORT_PASSAGES = 3
 # The dense score of a candidate is (1 - SENTENCE_WEIGHT) x the chunk's cosine + SENTENCE_WEIGHT x
-# its best sentence's (``best_sentence_scores``): one sentence that answers the question counts
+# its best sentence's (``_SentenceScores``): one sentence that answers the question counts
 # even when the rest of the passage is about something else. Seed hit@1 0.718 -> 0.773, MRR 0.797
 # -> 0.825; MedQuAD 0.973 -> 0.959 (EVALUATION.md, "Sentence vectors"). 0.35-0.45 measured the same.
 SENTENCE_WEIGHT = 0.4
@@ -359,12 +359,12 @@ def _best_rows(scores: np.ndarray, k: int) -> list[int]:
     return top[scores[top] > 0].tolist()
 
 
-def _combsum(dense: _DenseScores, lexical: np.ndarray, rows: list[int], *, sentences: _SentenceScores | None = None) -> dict[int, float]:
+def _combsum(dense: _DenseScores, lexical: np.ndarray, rows: list[int], *, sentences: _SentenceScores) -> dict[int, float]:
     """Min-max normalise each retriever's scores over the chunks it scored, then add them
-    (the dense score of each of ``rows`` blended with its best sentence's, when ``sentences``)."""
+    (the dense score of each of ``rows`` blended with its best sentence's)."""
     unique = list(set(rows))
     cosine = dense.of(unique)
-    if sentences is not None and SENTENCE_WEIGHT:
+    if SENTENCE_WEIGHT:
         cosine = (1 - SENTENCE_WEIGHT) * cosine + SENTENCE_WEIGHT * sentences.best(unique, default=cosine)
     score = (cosine - dense.low) / (dense.high - dense.low + 1e-9)
     l_low, l_high = float(lexical.min(initial=0.0)), float(lexical.max(initial=0.0))
@@ -405,10 +405,9 @@ class _SentenceScores:
 def sentence_similarities(data: IndexData | None, row: int, vector: np.ndarray | None) -> np.ndarray | None:
     """The cosine of the question ``vector`` with each sentence of chunk ``row``, in
     ``highlight.passage_sentences`` order; None when the index has no sentence vectors."""
-    if data is None or vector is None or row < 0 or data.sentence_vectors is None or data.sentence_rows is None:
+    if data is None or vector is None or row < 0 or data.sentence_vectors is None:
         return None
-    start, end = np.searchsorted(data.sentence_rows, [row, row + 1])
-    return _inner_products(data.sentence_vectors[start:end], vector)
+    return _inner_products(data.sentence_vectors[data.sentence_span(row)], vector)
 
 
 def _add_document_support(fused: dict[int, float], chunks: Sequence[Chunk]) -> None:

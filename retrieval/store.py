@@ -83,6 +83,13 @@ class IndexData:
     sentence_vectors: np.ndarray | None = None
     sentence_rows: np.ndarray | None = None  # int32, the chunk row of each sentence, non-decreasing
 
+    def sentence_span(self, row: int) -> slice:
+        """Where chunk ``row``'s sentences sit in ``sentence_vectors`` (empty without them)."""
+        if self.sentence_rows is None:
+            return slice(0, 0)
+        start, end = np.searchsorted(self.sentence_rows, [row, row + 1])
+        return slice(int(start), int(end))
+
 
 def fault_point(step: str) -> None:
     """Test hook: with RETRIEVAL_FAULT_AT=<step>, the process kills itself here (like kill -9)."""
