@@ -42,6 +42,9 @@ class CleanedText:
     text: str
     removed: tuple[Removal, ...]
     chars_in: int
+    # The title without the keyword it was stuffed with ("Back Pain Relief: Get Relief For why do
+    # my back hurt" -> "Back Pain Relief"); "" when no title was given.
+    title: str = ""
 
     @property
     def chars_removed(self) -> int:
@@ -134,8 +137,9 @@ def clean_text(text: str, *, title: str | None = None) -> CleanedText:
     if not cleaned.strip(PAGE_BREAK + " \n") and removed and all(r.reason in _TITLE_REASONS for r in removed):
         # The document is its title line and nothing else: keep that line as the text,
         # otherwise a one-line article would vanish as if it were junk.
-        return CleanedText(_tidy(_normalise_characters(text).split("\n")), (), chars_in)
-    return CleanedText(cleaned, tuple(removed), chars_in)
+        return CleanedText(_tidy(_normalise_characters(text).split("\n")), (), chars_in, title)
+    stuffed = {r.text.lower(): r.text for r in removed if r.reason == "keyword stuffing"}
+    return CleanedText(cleaned, tuple(removed), chars_in, _title_without_stuffing(title, list(stuffed.values())))
 
 
 # --- steps -----------------------------------------------------------------------------------
@@ -301,6 +305,39 @@ def _remove_stuffed_title_phrases(body: str, title: str, removed: list[Removal])
     body = re.sub(r"([.!?])[ ]*\u0000[ ]*[.!?]*", r"\1", body)
     body = re.sub(r"[ ]*\u0000[ ]*([.!?])", r"\1", body)
     return body.replace("\u0000", "")
+
+
+# Where a title's parts meet: "Main title: subtitle", "Title | Site", "Title - keyword".
+_TITLE_SEPARATOR = re.compile(r"\s*(?:[:|•·]|\s[-–—]\s)\s*")
+
+
+def _title_without_stuffing(title: str, stuffed: list[str]) -> str:
+    """The title without the part that holds a phrase the body was stuffed with.
+
+    SEO pages append their target search to the title ("Back Pain: Get Relief For why do my back
+    hurt afyer legs massage") and repeat it through the body; the body's copies are removed as
+    keyword stuffing, and here the title's part that holds one goes too when the rest of that
+    part is a few words at most ("Get Relief For"). A part with more words around the phrase is
+    a sentence and stays whole, as does a title that *is* the stuffed phrase ("Lower Back Pain
+    After Working Out Legs" repeated through its own article) or would be left empty.
+
+        >>> _title_without_stuffing("Back Pain Relief: Get Relief For why do my back hurt", ["why do my back hurt"])
+        'Back Pain Relief'
+    """
+    if not title or not stuffed:
+        return title
+    parts = _TITLE_SEPARATOR.split(title)
+    separators = _TITLE_SEPARATOR.findall(title)
+    kept: list[str] = []
+    for index, part in enumerate(parts):
+        rest = part
+        for phrase in stuffed:
+            rest = _phrase_pattern(_WORD.findall(phrase)).sub(" ", rest)
+        if rest != part and len(_WORD.findall(rest)) <= 3:
+            continue  # the keyword, with at most a short call to action around it
+        kept.append((separators[index - 1] if kept else "") + part)
+    result = "".join(kept).strip()
+    return result if _WORD.search(result) else title
 
 
 def _phrase_pattern(words: list[str]) -> re.Pattern[str]:

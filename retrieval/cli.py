@@ -215,10 +215,12 @@ def clean(file: Path, explain: bool) -> None:
     except DocumentRejected as rejected:
         raise RetrievalError(f"{file} cannot be indexed: {rejected.reason}") from None
     result = clean_text(document.text, title=document.title)
-    click.echo(f"# {document.title}\n")
+    click.echo(f"# {result.title}\n")
     click.echo(result.text.replace("\f", "\n[page break]\n"))
     if explain:
         click.echo(f"\n--- removed {result.chars_removed:,} of {result.chars_in:,} characters ---", err=True)
+        if result.title != document.title:
+            click.echo(f"[keyword stuffing in the title] {document.title}", err=True)
         for removal in result.removed:
             click.echo(f"[{removal.reason}] {removal.text}", err=True)
 

@@ -16,7 +16,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -292,6 +292,8 @@ def _prepare_documents(corpus_dir: Path, report: BuildReport, progress: Progress
             removals[removal.reason] = removals.get(removal.reason, 0) + len(removal.text)
         report.notes.extend(f"{doc_id}: {note}" for note in document.notes)
         raw.append(document)
+        if result.title != document.title:
+            document = replace(document, title=result.title)
         cleaned[doc_id] = (document, result.text, result.chars_in, removals)
         if progress:
             progress("reading", done, len(files))

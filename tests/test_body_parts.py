@@ -79,3 +79,15 @@ def test_figures_of_speech_do_not_name_a_part_of_the_body() -> None:
     assert body_parts("SHOULDER pain") == {"shoulder"}
     assert body_parts("shoulder-blade pain") == {"back"}
     assert body_parts("my knees and my feet") == {"knee", "foot"}
+
+
+def test_answers_and_the_not_covered_message_show_titles_without_their_search_keyword(seed_retriever) -> None:  # type: ignore[no-untyped-def]
+    # One seed page's title ends with the search it was stuffed with ("…With Back Pain: Get Relief
+    # For why do my back hurt afyer legs massage"); readers see the title without it.
+    clean_title = "This Typically Forgotten Muscle Mass Has Actually Caused Millions To Endure With Back Pain"
+    answered = answer_question(seed_retriever, "best sleeping position for lower back pain").to_json()
+    titles = {p["source"]: p["title"] for p in answered["passages"]}
+    assert titles.get("back-pain-relief-sleep-posture.txt") == clean_title
+    declined = answer_question(seed_retriever, "frozen shoulder exercises").to_json()
+    assert f"{clean_title};" in declined["message"] or f"{clean_title}." in declined["message"]
+    assert "afyer" not in declined["message"] and "Get Relief For" not in declined["message"]

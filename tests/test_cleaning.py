@@ -189,6 +189,46 @@ def test_keyword_stuffing_in_an_unseen_article() -> None:
     assert any(r.reason == "keyword stuffing" for r in result.removed)
 
 
+def test_the_keyword_a_title_was_stuffed_with_leaves_the_title() -> None:
+    title = "Ten Tips For Knee Pain | Get Help For why knee hurt runing fast"
+    body = (
+        f"{title}\n\n"
+        "Runners often feel pain around the kneecap after long runs. why knee hurt runing fast\n\n"
+        "Strong hips keep the knee tracking straight. why knee hurt runing fast.\n\n"
+        "Rest for a few days and build up slowly afterwards. why knee hurt runing fast\n"
+    )
+    result = clean_text(body, title=title)
+    assert result.title == "Ten Tips For Knee Pain"
+    assert "why knee hurt" not in result.text
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Knee Pain When Running",  # the whole title is what the body repeats: it stays
+        "Runners and why knee hurt runing fast after long races in the cold",  # a sentence around it
+    ],
+)
+def test_a_title_is_kept_whole_when_the_stuffed_phrase_is_all_or_part_of_a_sentence(title: str) -> None:
+    phrase = "Knee Pain When Running" if title.startswith("Knee") else "why knee hurt runing fast"
+    body = f"{title}\n\nRunners feel it. {phrase}\n\nHips matter. {phrase}\n\nRest helps. {phrase}\n"
+    result = clean_text(body, title=title)
+    assert phrase.lower() not in result.text.lower()
+    assert result.title == title
+
+
+def test_the_seed_article_titles_lose_their_search_keyword_only() -> None:
+    titles = {}
+    for path in SEEDS:
+        document = read_document(path, path.name)
+        titles[path.name] = clean_text(document.text, title=document.title).title
+    assert titles["back-pain-relief-sleep-posture.txt"] == (
+        "This Typically Forgotten Muscle Mass Has Actually Caused Millions To Endure With Back Pain"
+    )
+    assert titles["lower-back-pain-after-working-out-legs.txt"] == "Lower Back Pain After Working Out Legs"
+    assert titles["muscle-spasms-legs-lower-back-pain.txt"] == "Muscle Spasms In Legs And Lower Back Pain"
+
+
 def test_a_title_phrase_used_naturally_is_kept() -> None:
     body = "Sciatica Exercises\n\nThese sciatica exercises are gentle. Do the sciatica exercises daily.\n"
     result = clean_text(body, title="Sciatica Exercises")

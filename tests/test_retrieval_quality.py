@@ -32,12 +32,14 @@ def seed_results(seed_retriever):  # type: ignore[no-untyped-def]
 def test_seed_set_hybrid_ranks_the_answer_first_often(seed_results) -> None:  # type: ignore[no-untyped-def]
     hybrid = seed_results["hybrid"]
     assert hybrid.answerable >= 110
-    assert hybrid.hit_at[1] >= 0.76  # measured 0.773 (0.718 without sentence vectors)
-    assert hybrid.hit_at[3] >= 0.84  # measured 0.855 (pooled labels, tests/eval/JUDGMENTS.md)
-    assert hybrid.hit_at[5] >= 0.87  # measured 0.882 (0.900 without sentence vectors)
-    assert hybrid.mrr >= 0.81  # measured 0.825 (0.797 without sentence vectors)
+    # measured 0.736: 0.773 before the search keyword was cleaned out of one title (EVALUATION.md,
+    # "Keyword-stuffed titles"); 0.691 without sentence vectors
+    assert hybrid.hit_at[1] >= 0.72
+    assert hybrid.hit_at[3] >= 0.86  # measured 0.882, 0.855 before (pooled labels, tests/eval/JUDGMENTS.md)
+    assert hybrid.hit_at[5] >= 0.89  # measured 0.909, 0.882 before (0.900 without sentence vectors)
+    assert hybrid.mrr >= 0.80  # measured 0.813, 0.825 before (0.797 without sentence vectors)
     # of the shown passages that answer, the share whose highlight holds the answer's key phrase
-    assert hybrid.highlight_hits >= 0.68  # measured 0.698 (0.635 by words in common alone)
+    assert hybrid.highlight_hits >= 0.68  # measured 0.696 (0.635 by words in common alone)
 
 
 def test_hybrid_beats_each_retriever_alone_on_the_seed_set(seed_results) -> None:  # type: ignore[no-untyped-def]
