@@ -31,6 +31,7 @@ from retrieval.errors import BuildLockedError, CorpusError, DocumentRejected, In
 from retrieval.lexical import BM25_PARAMS
 from retrieval.reading import SUPPORTED_SUFFIXES, RawDocument, read_document
 from retrieval.store import (
+    SENTENCE_DTYPE,
     IndexData,
     IndexWriteFailed,
     StoredDocument,
@@ -423,8 +424,8 @@ class _SentencePlan:
             blocks.append(block.reshape(-1, dimension))
             rows.append(np.full(len(blocks[-1]), row, dtype=np.int32))
         if not blocks:
-            return np.zeros((0, dimension), dtype=np.float32), np.zeros(0, dtype=np.int32)
-        return np.ascontiguousarray(np.vstack(blocks), dtype=np.float32), np.concatenate(rows)
+            return np.zeros((0, dimension), dtype=SENTENCE_DTYPE), np.zeros(0, dtype=np.int32)
+        return np.ascontiguousarray(np.vstack(blocks), dtype=SENTENCE_DTYPE), np.concatenate(rows)
 
 
 def _assemble(

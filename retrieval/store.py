@@ -9,8 +9,9 @@
         faiss.index          inner-product index over vectors.npy (flat, or HNSW when large)
         documents.jsonl      each document's title, source and cleaned text (for "read more")
         bm25/                the BM25 index over the same chunks (bm25s' plain files)
-        sentence_vectors.npy float32 (m, dim): each chunk's sentences embedded on their own, in
-                             chunk order; reused for unchanged documents
+        sentence_vectors.npy float16 (m, dim): each chunk's sentences embedded on their own, in
+                             chunk order; reused for unchanged documents (half the size of
+                             float32 and the same rankings; indexes written with float32 load too)
         sentence_rows.npy    int32 (m,): the chunk row each sentence belongs to (non-decreasing)
       .lock                  held (flock) while a build runs
 
@@ -51,6 +52,10 @@ DOCUMENTS_FILE = "documents.jsonl"
 BM25_DIR = "bm25"
 SENTENCE_VECTORS_FILE = "sentence_vectors.npy"
 SENTENCE_ROWS_FILE = "sentence_rows.npy"
+# Sentence vectors are only ever scored a few hundred at a time (a question's candidates), so they
+# are stored at half precision: seed and MedQuAD figures were identical to float32's to the last
+# digit, and MedQuAD small's index shrank from 32 to 21 MB (BENCHMARKS.md, "Cost of sentence vectors").
+SENTENCE_DTYPE = np.float16
 SENTENCE_FILES = (SENTENCE_VECTORS_FILE, SENTENCE_ROWS_FILE)
 # Chunks from which FAISS uses HNSW instead of exact search. Measured on the 30,968-chunk MedQuAD
 # index (bench/bench_query.py): exact 6.5 / 16 ms p50 / p95 per query; HNSW (efSearch 256) 0.36 ms
@@ -153,7 +158,7 @@ def write_index(index_dir: Path, data: IndexData) -> Path:
         fault_point("write:bm25")
         names = (CHUNKS_FILE, VECTORS_FILE, FAISS_FILE, DOCUMENTS_FILE) + ((BM25_DIR,) if data.bm25 is not None else ())
         if data.sentence_vectors is not None and data.sentence_rows is not None:
-            _write_npy(tmp / SENTENCE_VECTORS_FILE, np.ascontiguousarray(data.sentence_vectors, dtype=np.float32))
+            _write_npy(tmp / SENTENCE_VECTORS_FILE, np.ascontiguousarray(data.sentence_vectors, dtype=SENTENCE_DTYPE))
             _write_npy(tmp / SENTENCE_ROWS_FILE, np.ascontiguousarray(data.sentence_rows, dtype=np.int32))
             names += SENTENCE_FILES
         fault_point("write:sentences")
@@ -288,6 +293,8 @@ def _load_generation(
 
 
 def _sentence_problems(vectors: np.ndarray, rows: np.ndarray, chunks: int, dimension: Any) -> list[str]:
+    if vectors.dtype.kind != "f":
+        return [f"sentence vectors are {vectors.dtype}, not floating point"]
     if vectors.ndim != 2 or vectors.shape[1] != dimension:
         return [f"sentence vectors have shape {vectors.shape}, the manifest says dimension {dimension}"]
     if rows.ndim != 1 or len(rows) != len(vectors) or rows.dtype.kind not in "iu":

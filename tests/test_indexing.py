@@ -11,7 +11,7 @@ import pytest
 from retrieval.config import Settings
 from retrieval.errors import BuildLockedError, CorpusError
 from retrieval.indexing import build_index, index_lock
-from retrieval.store import load_index
+from retrieval.store import SENTENCE_DTYPE, load_index
 from tests.conftest import FakeEmbedder
 
 
@@ -32,8 +32,8 @@ def assert_sentence_vectors_match_chunks(data, embedder: FakeEmbedder) -> None: 
 
     sentences = [(row, s) for row, chunk in enumerate(data.chunks) for s in split_sentences(chunk.text)]
     assert data.sentence_rows.tolist() == [row for row, _ in sentences]
-    expected = embedder.embed([s for _, s in sentences])
-    assert (data.sentence_vectors == expected).all()
+    expected = embedder.embed([s for _, s in sentences]).astype(SENTENCE_DTYPE)  # as stored
+    assert data.sentence_vectors.dtype == SENTENCE_DTYPE and (data.sentence_vectors == expected).all()
 
 
 def test_unchanged_documents_are_not_reembedded(settings: Settings, fake_embedder: FakeEmbedder) -> None:

@@ -122,6 +122,28 @@ def test_sentence_rows_that_do_not_fit_the_chunks_are_detected(built: Settings, 
         load_index(built.index_dir)
 
 
+def test_sentence_vectors_that_are_not_numbers_are_detected(built: Settings) -> None:
+    vectors = np.load(generation(built) / "sentence_vectors.npy")
+    rewrite_with_valid_checksum(built, "sentence_vectors.npy", (vectors * 100).astype(np.int16))
+    with pytest.raises(IndexCorruptError, match=r"inconsistent.*not floating point.*build --full"):
+        load_index(built.index_dir)
+
+
+def test_an_index_with_float32_sentence_vectors_loads_and_scores_the_same(built: Settings) -> None:
+    # Indexes written before sentence vectors were stored at half precision hold float32 ones.
+    from retrieval.search import _SentenceScores
+
+    stored = load_index(built.index_dir)
+    assert stored.sentence_vectors.dtype == np.float16
+    rewrite_with_valid_checksum(built, "sentence_vectors.npy", stored.sentence_vectors.astype(np.float32))
+    older = load_index(built.index_dir)
+    assert older.sentence_vectors.dtype == np.float32
+    vector = stored.vectors[0]
+    rows = list(range(len(stored.chunks)))
+    default = np.zeros(len(rows))
+    assert list(_SentenceScores(older, vector).best(rows, default=default)) == list(_SentenceScores(stored, vector).best(rows, default=default))
+
+
 def test_future_format_version_is_a_mismatch(built: Settings) -> None:
     path = built.index_dir / "manifest.json"
     manifest = json.loads(path.read_text())
