@@ -276,7 +276,6 @@ def discover_files(corpus_dir: Path, report: BuildReport) -> list[tuple[Path, st
 
 def _prepare_documents(corpus_dir: Path, report: BuildReport, progress: Progress | None) -> list[_Prepared]:
     files = discover_files(corpus_dir, report)
-    raw: list[RawDocument] = []
     cleaned: dict[str, tuple[RawDocument, str, int, dict[str, int]]] = {}
     for done, (path, doc_id) in enumerate(files, 1):
         try:
@@ -292,7 +291,6 @@ def _prepare_documents(corpus_dir: Path, report: BuildReport, progress: Progress
         for removal in result.removed:
             removals[removal.reason] = removals.get(removal.reason, 0) + len(removal.text)
         report.notes.extend(f"{doc_id}: {note}" for note in document.notes)
-        raw.append(document)
         if result.title != document.title:
             document = replace(document, title=result.title)
         cleaned[doc_id] = (document, result.text, result.chars_in, removals)

@@ -41,7 +41,8 @@ SUPPORT_PASSAGES = 3
 # The dense score of a candidate is (1 - SENTENCE_WEIGHT) x the chunk's cosine + SENTENCE_WEIGHT x
 # its best sentence's (``_SentenceScores``): one sentence that answers the question counts
 # even when the rest of the passage is about something else. Seed hit@1 0.718 -> 0.773, MRR 0.797
-# -> 0.825 when measured (0.691 -> 0.736 with today's titles); MedQuAD 0.973 -> 0.959 (EVALUATION.md, "Sentence vectors"). 0.35-0.45 measured the same.
+# -> 0.825 when measured (0.691 -> 0.736 with today's cleaner titles); MedQuAD 0.973 -> 0.959
+# (EVALUATION.md, "Sentence vectors"). 0.35-0.45 measured the same.
 SENTENCE_WEIGHT = 0.4
 CANDIDATES = 50
 EXHAUSTIVE_UP_TO = 20_000  # below this many chunks every chunk gets a dense score

@@ -103,6 +103,13 @@ def test_clean_prints_the_cleaned_text() -> None:
     assert "[call to action] >>> Click Here For Effective Lower Back Pain Relief" in result.stderr
 
 
+def test_clean_shows_the_title_without_its_search_keyword_and_says_why() -> None:
+    result = run("clean", "corpus/back-pain-relief-sleep-posture.txt", "--explain")
+    assert result.returncode == 0
+    assert result.stdout.startswith("# This Typically Forgotten Muscle Mass Has Actually Caused Millions To Endure With Back Pain\n")
+    assert "[keyword stuffing in the title] This Typically" in result.stderr and "afyer legs massage" in result.stderr
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
