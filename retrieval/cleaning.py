@@ -130,7 +130,7 @@ def clean_text(text: str, *, title: str | None = None) -> CleanedText:
     lines = _drop_junk_lines(lines, removed)
     lines = _drop_repeated_short_lines(lines, removed)
     body = "\n".join(lines)
-    body = _remove_stuffed_title_phrases(body, title, removed)
+    body, stuffed = _remove_stuffed_title_phrases(body, title, removed)
     body = _drop_junk_sentences(body, removed)
     lines = _drop_title_repeats(body.split("\n"), title, removed)
     cleaned = _tidy(lines)
@@ -138,8 +138,7 @@ def clean_text(text: str, *, title: str | None = None) -> CleanedText:
         # The document is its title line and nothing else: keep that line as the text,
         # otherwise a one-line article would vanish as if it were junk.
         return CleanedText(_tidy(_normalise_characters(text).split("\n")), (), chars_in, title)
-    stuffed = {r.text.lower(): r.text for r in removed if r.reason == "keyword stuffing"}
-    return CleanedText(cleaned, tuple(removed), chars_in, _title_without_stuffing(title, list(stuffed.values())))
+    return CleanedText(cleaned, tuple(removed), chars_in, _title_without_stuffing(title, stuffed))
 
 
 # --- steps -----------------------------------------------------------------------------------
@@ -267,17 +266,18 @@ def _title_phrases(title: str) -> list[list[str]]:
     return sorted(spans, key=len, reverse=True)
 
 
-def _remove_stuffed_title_phrases(body: str, title: str, removed: list[Removal]) -> str:
-    """Remove a title phrase the body repeats out of place (keyword stuffing).
+def _remove_stuffed_title_phrases(body: str, title: str, removed: list[Removal]) -> tuple[str, list[re.Pattern[str]]]:
+    """Remove a title phrase the body repeats out of place (keyword stuffing); return the body
+    and the patterns of the phrases removed.
 
     An occurrence is out of place when it is glued to a neighbouring word
     ("fu<phrase>ture"), stands alone as a sentence (". <phrase>. Next"), or is tacked onto
     the end of a line with no punctuation ("Chill it <phrase>"). A phrase is stuffing when it
     occurs 3+ times and most occurrences are out of place; then every body occurrence goes.
     """
-    if not title:
-        return body
     taken: list[re.Pattern[str]] = []
+    if not title:
+        return body, taken
     pair_counts: dict[tuple[str, str], int] = {}
     for words in _title_phrases(title):
         if any(p.search(" ".join(words)) for p in taken):
@@ -298,21 +298,22 @@ def _remove_stuffed_title_phrases(body: str, title: str, removed: list[Removal])
             body = pattern.sub("\u0000", body)
             pair_counts.clear()  # counted on the body before this removal
     if not taken:
-        return body
+        return body, taken
     # Tidy what the removals left: "solutions…and \0" -> "solutions", ". \0." -> ".".
     body = re.sub(r"[ ]*(?:…|\.\.\.)?\s*\b(?:and|or|for|on|of|to|with)\s*\u0000(?=[ ]*$)", "", body, flags=re.M | re.I)
     body = re.sub(r"(?<=\w)\u0000(?=\w)", "", body)  # glued inside a word
     body = re.sub(r"([.!?])[ ]*\u0000[ ]*[.!?]*", r"\1", body)
     body = re.sub(r"[ ]*\u0000[ ]*([.!?])", r"\1", body)
-    return body.replace("\u0000", "")
+    return body.replace("\u0000", ""), taken
 
 
 # Where a title's parts meet: "Main title: subtitle", "Title | Site", "Title - keyword".
 _TITLE_SEPARATOR = re.compile(r"\s*(?:[:|•·]|\s[-–—]\s)\s*")
 
 
-def _title_without_stuffing(title: str, stuffed: list[str]) -> str:
-    """The title without the part that holds a phrase the body was stuffed with.
+def _title_without_stuffing(title: str, stuffed: list[re.Pattern[str]]) -> str:
+    """The title without the part that holds a phrase the body was stuffed with (``stuffed``:
+    the phrases' patterns, from :func:`_remove_stuffed_title_phrases`).
 
     SEO pages append their target search to the title ("Back Pain: Get Relief For why do my back
     hurt afyer legs massage") and repeat it through the body; the body's copies are removed as
@@ -321,7 +322,8 @@ def _title_without_stuffing(title: str, stuffed: list[str]) -> str:
     a sentence and stays whole, as does a title that *is* the stuffed phrase ("Lower Back Pain
     After Working Out Legs" repeated through its own article) or would be left empty.
 
-        >>> _title_without_stuffing("Back Pain Relief: Get Relief For why do my back hurt", ["why do my back hurt"])
+        >>> keyword = _phrase_pattern(["why", "do", "my", "back", "hurt"])
+        >>> _title_without_stuffing("Back Pain Relief: Get Relief For why do my back hurt", [keyword])
         'Back Pain Relief'
     """
     if not title or not stuffed:
@@ -331,8 +333,8 @@ def _title_without_stuffing(title: str, stuffed: list[str]) -> str:
     kept: list[str] = []
     for index, part in enumerate(parts):
         rest = part
-        for phrase in stuffed:
-            rest = _phrase_pattern(_WORD.findall(phrase)).sub(" ", rest)
+        for pattern in stuffed:
+            rest = pattern.sub(" ", rest)
         if rest != part and len(_WORD.findall(rest)) <= 3:
             continue  # the keyword, with at most a short call to action around it
         kept.append((separators[index - 1] if kept else "") + part)

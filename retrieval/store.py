@@ -54,7 +54,7 @@ SENTENCE_VECTORS_FILE = "sentence_vectors.npy"
 SENTENCE_ROWS_FILE = "sentence_rows.npy"
 # Sentence vectors are only ever scored a few hundred at a time (a question's candidates), so they
 # are stored at half precision: seed and MedQuAD figures were identical to float32's to the last
-# digit, and MedQuAD small's index shrank from 32 to 21 MB (BENCHMARKS.md, "Cost of sentence vectors").
+# digit, and MedQuAD small's index shrank from 32 to 22 MB (BENCHMARKS.md, "Cost of sentence vectors").
 SENTENCE_DTYPE = np.float16
 SENTENCE_FILES = (SENTENCE_VECTORS_FILE, SENTENCE_ROWS_FILE)
 # Chunks from which FAISS uses HNSW instead of exact search. Measured on the 30,968-chunk MedQuAD
