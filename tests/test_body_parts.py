@@ -25,6 +25,7 @@ ELSEWHERE = [
     ("best stretches for a stiff neck from looking down at my phone", "the neck"),
     ("my wrist clicks and aches when I type all day", "the arm or hand"),
     ("i track my shoulder pain in a spreadsheet, which exercises help", "the shoulder"),  # not pain that spreads
+    ("my knee pain keeps coming back after running", "the knee"),  # "back" the adverb, not the body part
 ]
 SAME_REGION = [
     "my bum aches after sitting all day at work",  # low back pain reaches the buttocks
@@ -79,6 +80,16 @@ def test_figures_of_speech_do_not_name_a_part_of_the_body() -> None:
     assert body_parts("SHOULDER pain") == {"shoulder"}
     assert body_parts("shoulder-blade pain") == {"back"}
     assert body_parts("my knees and my feet") == {"knee", "foot"}
+
+
+def test_back_the_adverb_is_not_the_back() -> None:
+    assert body_parts("my knee pain keeps coming back") == {"knee"}
+    assert body_parts("when will my leg be back to normal") == {"leg"}
+    assert body_parts("it went away for a while and came back in my hip") == {"hip"}
+    # ...but the body part still counts beside it, or right after the verb
+    assert body_parts("why do i get back pain when i stand") == {"back"}
+    assert body_parts("went back to work and my back is killing me") == {"back"}
+    assert body_parts("does this exercise stop it coming back") == frozenset()
 
 
 def test_answers_and_the_not_covered_message_show_titles_without_their_search_keyword(seed_retriever) -> None:  # type: ignore[no-untyped-def]
