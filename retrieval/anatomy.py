@@ -60,15 +60,18 @@ _IDIOMS = re.compile(
     r"|keep an eye|eye on|turn a blind eye|an arm and a leg|break a leg|leg it|legged it"
     r"|pain in the neck|neck and neck|foot the bill|on foot|put (?:my|your) foot down|toe the line)\b"
 )
-# "Back" as an adverb: "my knee pain keeps coming back", "back to normal". Not before the words
-# that make it the body part again ("why do i get back pain").
+# "Back" as an adverb: "my knee pain keeps coming back", "back to normal", "a while back". Not
+# when it is someone's back ("hurt my back at work") or before the words that make it the body
+# part again ("why do i get back pain", "the way back pain feels").
 _BACK_ADVERB = re.compile(
     r"\b(?:(?:come|comes|came|coming|go|goes|went|going|gone|get|gets|got|getting|bounce[sd]?|bouncing"
     r"|bring|brings|brought|cut|cutting|hold|holding|held|fight|fighting|look|looking|pay|paid|send|sent"
-    r"|give|gave|flash(?:es|ed)?) back\b(?! ?(?:pain|ache|spasms?|problems?|injur|muscles?|issues?|strain"
-    r"|trouble|surgery|stiff|brace|support|exercises?|stretch))"
-    r"|back (?:to|at) (?:normal|work|the gym|bed|sleep|school)|back home|back and forth"
+    r"|give|gave|flash(?:es|ed)?) back"
+    r"|(?<!\bmy )(?<!\byour )(?<!\bhis )(?<!\bher )(?<!\bour )(?<!\btheir )(?<!\bthe )(?<!\bupper )(?<!\blower )"
+    r"back (?:(?:to|at) (?:normal|work|the gym|bed|sleep|school)|home|and forth)"
     r"|(?:a (?:while|week|month|year)|(?:days|weeks|months|years|ages|way)) back)\b"
+    r"(?! ?(?:pain|ache|spasms?|problems?|injur|muscles?|issues?|strain|trouble|surgery|stiff|brace|support"
+    r"|exercises?|stretch))"
 )
 _PATTERNS = {part: re.compile(rf"\b(?:{words})\b") for part, words in PARTS.items()}
 

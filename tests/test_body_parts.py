@@ -89,6 +89,8 @@ def test_back_the_adverb_is_not_the_back() -> None:
     # ...but the body part still counts beside it, or right after the verb
     assert body_parts("why do i get back pain when i stand") == {"back"}
     assert body_parts("went back to work and my back is killing me") == {"back"}
+    assert body_parts("hurt my back at work and now my knee hurts too") == {"back", "knee"}
+    assert body_parts("i hate the way back pain stops me sleeping") == {"back"}
     assert body_parts("does this exercise stop it coming back") == frozenset()
 
 
