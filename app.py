@@ -63,7 +63,9 @@ def build_app(service: ChatService) -> Any:
                 placeholder="Type your question and press Enter",
                 show_label=False,
                 submit_btn="Ask",
-                max_length=service.settings.max_question_chars,
+                # No max_length: the browser must not cut a message before triage reads it
+                # (an emergency may come at the end of a long one). Only retrieval's copy is
+                # shortened, to RETRIEVAL_MAX_QUESTION_CHARS, with a note in the answer.
                 elem_id="question",
             )
             gr.ClearButton([question, chatbot], value="New conversation", size="sm")

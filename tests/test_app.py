@@ -107,6 +107,23 @@ def test_ask_emergency_puts_the_care_card_first(client) -> None:  # type: ignore
     assert "999" in answer["care_card"] and answer["message"].startswith(answer["care_card"])
 
 
+LONG_EMERGENCY = ("My lower back has been sore since I moved house and I have tried stretches and heat. " * 60
+                  + "Since this morning I cannot feel my bum when I wipe.")
+
+
+@pytest.mark.parametrize("endpoint", ["/ask", "/chat"])
+def test_an_emergency_at_the_end_of_a_long_message_gets_the_card_first(client, endpoint: str) -> None:  # type: ignore[no-untyped-def]
+    assert len(LONG_EMERGENCY) > 5000
+    if endpoint == "/ask":
+        answer = client.predict(LONG_EMERGENCY, api_name="/ask")
+        assert answer["triage"] == "emergency" and answer["passages"] == []
+        assert answer["message"].startswith(answer["care_card"])
+        assert answer["notes"]  # retrieval's copy was shortened, and the answer says so
+    else:
+        history, _ = client.predict(LONG_EMERGENCY, [], api_name="/chat")
+        assert history[1]["content"][0]["text"].startswith("**Immediate action required")
+
+
 def test_chat_endpoint(client) -> None:  # type: ignore[no-untyped-def]
     history, box = client.predict("Is heat or ice better for a sore back? <b>now</b>", [], api_name="/chat")
     assert box == ""

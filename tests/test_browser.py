@@ -185,6 +185,24 @@ def test_emergency_shows_the_care_card_above_everything(page) -> None:  # type: 
     page.screenshot(path=str(ARTIFACTS / "emergency.png"))
 
 
+def test_emergency_at_the_end_of_a_long_pasted_message_gets_the_card(page) -> None:  # type: ignore[no-untyped-def]
+    """A 5,000-character message: the browser sends it whole, so triage sees the red flag at its end."""
+    story = (
+        "I have had a sore lower back on and off since I moved house, mostly after long days at my desk, "
+        "and I have been trying stretches, a hot water bottle and walking at lunchtime. "
+    )
+    message = (story * 40)[:4_900] + " Since this morning I cannot feel my bum when I wipe."
+    assert len(message) > 4_900 > Settings().max_question_chars
+    reply = ask(page, message)
+    # The whole message reached the server (the box did not cut it) ...
+    assert page.locator("#chatbot .user-row").first.inner_text().strip().endswith("when I wipe.")
+    # ... and the care card is the first thing in the reply, with no passages beside it.
+    text = reply.inner_text().strip()
+    assert text.startswith("Immediate action required"), text[:200]
+    assert "Source: " not in text
+    assert "not medical advice" in text
+
+
 def test_upload_an_article_and_see_it_cited(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     article = tmp_path / "zorblax stretch.txt"
     article.write_text(ZORBLAX, encoding="utf-8")

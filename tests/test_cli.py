@@ -69,6 +69,14 @@ def test_ask_json_contract(cli_index: tuple[Path, Path, dict]) -> None:
     assert answer["triage"] == "none" and answer["covered"] is True
 
 
+def test_ask_reads_the_whole_of_a_long_message_for_triage(cli_index: tuple[Path, Path, dict]) -> None:
+    _, index, _ = cli_index
+    message = "my back is sore after moving house and stretching helps a bit. " * 90 + "now i cannot feel my bum when i wipe"
+    result = run("ask", message, "--index", str(index), "--json")
+    answer = json.loads(result.stdout)
+    assert answer["triage"] == "emergency" and answer["passages"] == [] and answer["message"].startswith(answer["care_card"])
+
+
 def test_ask_reads_one_question_per_line_and_answers_each(cli_index: tuple[Path, Path, dict]) -> None:
     _, index, _ = cli_index
     result = run("ask", "--index", str(index), "--json", stdin="is heat or ice better for a sore back\n\nwrite me a poem about cheese\n")
