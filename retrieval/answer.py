@@ -105,10 +105,13 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     locale = locale or settings.locale
     k = max(1, min(int(k or settings.top_k), 20))
     full_text = _sanitise(question if isinstance(question, str) else str(question))
-    # Triage reads the whole message (a red flag may come at the end of a long one); only
-    # retrieval works on the shortened text.
-    triage = assess(full_text)
     text, notes = _shorten(full_text, settings.max_question_chars)
+    # Triage reads the whole message (a red flag may come at the end of a long one); only
+    # retrieval works on the shortened text. The question's vector is computed once: the
+    # learned red-flag head reads it, then the search reuses it.
+    vector = retriever.encode(text) if re.search(r"\w", text) else None
+    triage = assess(full_text, embed=retriever.embedder.embed,
+                    message_vector=vector if text == full_text else None)
     card = care_card(triage, locale)
     note_disclaimer = disclaimer(locale)
 
@@ -131,7 +134,7 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
         return reply([], False, "medicine dosing question", dosing_decline(locale))
     if _GREETING.match(text):
         return reply([], False, "greeting", _scope_text(retriever))
-    result = retriever.search(text, k=k)
+    result = retriever.search(text, k=k, query_vector=vector)
     # the generation that answered, not the retriever's latest (a rebuild may swap it meanwhile)
     documents = result.data.documents if result.data is not None else {}
     coverage = assess_coverage(result, question=text, nerve_pain=triage.safety_net)

@@ -166,6 +166,15 @@ _EMERGENCY_BULLETS: dict[str, str] = {
     "sexual_dysfunction": "you suddenly cannot get or keep an erection, or have lost feeling in your "
                           "genitals",
     "fall_cannot_get_up": "someone has had a fall and cannot get up, stand or walk",
+    "stroke": "your face drops on one side, you cannot lift both arms, or your speech is slurred or "
+              "muddled, even if it comes and goes (signs of a stroke)",
+    "breathing_difficulty": "you are struggling to breathe, cannot speak in full sentences, or your "
+                            "lips look blue or grey",
+    "anaphylaxis": "your lips, tongue, mouth or throat are swelling, or you are wheezing or struggling "
+                   "to breathe after a medicine, food or sting",
+    "sepsis": "you feel very unwell with a fever or shivering and are confused, very sleepy, breathing "
+              "fast, not peeing, or your skin is mottled, blue or grey",
+    "overdose": "you or someone else has taken too much of a medicine, even if you feel well now",
 }
 _URGENT_BULLETS: dict[str, str] = {
     "fever_with_back_pain": "you have back pain and a high temperature, or you feel hot and shivery",

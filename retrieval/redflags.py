@@ -1,4 +1,4 @@
-"""The curated red-flag bank, as data: lexicon, findings, combination rules and semantic bank.
+"""The curated red-flag bank, as data: lexicon, findings, combination rules and how they combine.
 
 Everything here is matched against *normalised* text (see ``triage.normalise_text``):
 lower case, contractions expanded ("can't" -> "cannot", "i've" -> "i have"), common
@@ -24,8 +24,8 @@ Three layers:
   - ``concern``       "worried it could be cancer" is not a cancer history
 
 * ``RULES``: combinations of findings that raise a level ("fever" only with back pain).
-* ``SEMANTIC_BANK``: plain descriptions of emergency/urgent presentations, for the optional
-  embedding matcher.
+* The learned layer (``learned_flags.py``) replaced the old semantic bank: it is trained on
+  labelled messages instead of matching 21 descriptions at a fixed cosine.
 """
 from __future__ import annotations
 
@@ -604,32 +604,4 @@ SAFETY_NET_PATTERNS: tuple[str, ...] = (
     r"(?:left |right |whole )?(?:leg|legs|calf|calves|foot|feet|thigh|thighs|shin|toes?|buttock|hamstring)",
     r"(?:leg|legs|calf|thigh|buttock|foot) (?:is |are |keeps |has been )?(?:pain|tingl\w*|numb\w*|"
     r"going numb|burning)",
-)
-
-# --------------------------------------------------------------------------------------
-# Semantic bank (optional embedding matcher): plain descriptions, first person
-# --------------------------------------------------------------------------------------
-
-SEMANTIC_BANK: tuple[tuple[str, str, str], ...] = (
-    ("saddle_numbness", EMERGENCY, "I have numbness around my bottom and genitals"),
-    ("saddle_numbness", EMERGENCY, "I cannot feel the toilet paper when I wipe myself"),
-    ("saddle_numbness", EMERGENCY, "my private parts have gone numb"),
-    ("bladder_problem", EMERGENCY, "I suddenly cannot pee even though my bladder feels full"),
-    ("bladder_problem", EMERGENCY, "I have wet myself without realising"),
-    ("bowel_incontinence", EMERGENCY, "I have lost control of my bowels and soiled myself"),
-    ("both_legs", EMERGENCY, "both of my legs have gone weak and numb"),
-    ("both_legs", EMERGENCY, "my legs keep giving way and I can barely stand"),
-    ("sexual_dysfunction", EMERGENCY, "since my back went I cannot get an erection"),
-    ("major_trauma", EMERGENCY, "I hurt my back in a serious car crash"),
-    ("major_trauma", EMERGENCY, "I fell from a height onto my back"),
-    ("chest_pain", EMERGENCY, "I have crushing chest pain spreading to my arm"),
-    ("burst_aneurysm", EMERGENCY, "sudden severe tummy and back pain and I feel faint"),
-    ("crisis", EMERGENCY, "I want to end my life"),
-    ("crisis", EMERGENCY, "everyone would be better off without me"),
-    ("fever_with_back_pain", URGENT, "I have back pain and a high fever with shivering"),
-    ("weight_loss", URGENT, "I have lost a lot of weight without trying and my back hurts"),
-    ("night_pain", URGENT, "my back pain is worse at night and rest does not help"),
-    ("cancer_history", URGENT, "I had cancer before and now I have new back pain"),
-    ("foot_drop", URGENT, "I cannot lift my foot and it slaps when I walk"),
-    ("lump_or_shape_change", URGENT, "there is a new lump on my spine"),
 )

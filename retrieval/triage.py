@@ -43,11 +43,6 @@ URGENT = "urgent"
 NONE = "none"
 _LEVEL_RANK = {NONE: 0, URGENT: 1, EMERGENCY: 2}
 
-# Optional semantic layer: cosine similarity needed to raise a level. Measured on both labelled
-# sets with all-MiniLM-L6-v2 (EVALUATION.md): near-misses reach 0.80 ("worse in the morning,
-# better with exercise" vs the night-pain description), so anything lower adds false alarms.
-SEMANTIC_THRESHOLD = 0.85
-SEMANTIC_MAX_CLAUSES = 48
 
 
 @dataclass(frozen=True)
@@ -506,90 +501,52 @@ def _fired_rules(doc: _Text, *, about_animal: bool) -> list[redflags.Rule]:
     return fired
 
 
+def has_cancelled_finding(sentence: str) -> bool:
+    """True when the patterns recognise a red-flag finding in ``sentence`` and a ConText
+    modifier cancels every match of it: "no numbness down there", "the fever I had last week
+    is gone", "my foot went numb sitting cross-legged". The learned head then needs a higher
+    score to raise a level from this sentence; wording the patterns do not know is left to it."""
+    doc = _Text(normalise_text(sentence))
+    for finding, pattern in _compiled_findings().values():
+        if not finding.modifiers:
+            continue
+        matches = list(pattern.finditer(doc.text))
+        if matches and all(_is_cancelled(finding, m, doc) for m in matches):
+            return True
+    return False
+
+
 # --------------------------------------------------------------------------------------
-# 3. Optional semantic layer
+# 3. Public entry point (the learned layer lives in learned_flags.py)
 # --------------------------------------------------------------------------------------
 
 Embed = Callable[[list[str]], "object"]
-_BANK_CACHE: dict[int, tuple[Embed, object]] = {}
 
 
-def _bank_vectors(embed: Embed):
-    cached = _BANK_CACHE.get(id(embed))
-    if cached is None or cached[0] is not embed:
-        import numpy as np
-
-        vectors = np.asarray(embed([text for _, _, text in redflags.SEMANTIC_BANK]), dtype=np.float32)
-        cached = (embed, vectors)
-        _BANK_CACHE.clear()  # one model per process: keep one entry
-        _BANK_CACHE[id(embed)] = cached
-    return cached[1]
-
-
-def _plain_clauses(doc: _Text) -> list[str]:
-    """Clauses with no negation, hypothetical, information-question or past modifier."""
-    clauses = []
-    for start, end in zip(doc.starts, doc.ends):
-        clause = doc.text[start:end].strip(" ,")
-        if len(_WORDS.findall(clause)) < 3:
-            continue
-        cleaned = _PSEUDO_NEGATION.sub(" ", clause)
-        if _NEGATION.search(cleaned) or _HYPOTHETICAL.search(clause) or _PAST_RE.search(clause):
-            continue
-        if _QUESTION_START.search(clause) and not _PERSONAL.search(clause):
-            continue
-        clauses.append(clause[:300])
-        if len(clauses) == SEMANTIC_MAX_CLAUSES:
-            break
-    return clauses
-
-
-def semantic_flags(doc_text: str, embed: Embed, threshold: float = SEMANTIC_THRESHOLD
-                   ) -> list[tuple[str, str, float]]:
-    """(rule id, level, similarity) for clauses close to a red-flag description in the bank."""
-    import numpy as np
-
-    clauses = _plain_clauses(_Text(doc_text))
-    if not clauses:
-        return []
-    bank = _bank_vectors(embed)
-    sims = np.asarray(embed(clauses), dtype=np.float32) @ bank.T
-    hits = []
-    for row in sims:
-        best = int(row.argmax())
-        if row[best] >= threshold:
-            rule_id, level, _ = redflags.SEMANTIC_BANK[best]
-            hits.append((rule_id, level, float(row[best])))
-    return hits
-
-
-# --------------------------------------------------------------------------------------
-# 4. Public entry point
-# --------------------------------------------------------------------------------------
-
-
-def assess(question: str, *, embed: Embed | None = None) -> Triage:
+def assess(question: str, *, embed: Embed | None = None, message_vector=None) -> Triage:  # type: ignore[no-untyped-def]
     """Triage one user question. Deterministic; never raises on odd input.
 
     ``embed`` (optional) is the pipeline's already-loaded encoder: ``list[str] -> float32
-    array (n, 384)``, L2-normalised. With it, clauses that paraphrase a red flag the patterns
-    missed can raise the level; it never lowers a level found by the patterns.
+    array (n, 384)``, L2-normalised. With it, the learned head (``learned_flags``) scores the
+    message and its sentences, and can raise the level (and set ``crisis``) where the patterns
+    missed a flag; it never lowers a level found by the patterns. ``message_vector`` is the
+    question's vector when retrieval already computed it for the same text (reused).
     """
-    text = normalise_text(question if isinstance(question, str) else str(question or ""))
+    raw = question if isinstance(question, str) else str(question or "")
+    text = normalise_text(raw)
     doc = _Text(text)
     animal_only = _is_about_animal(text)
     fired = _fired_rules(doc, about_animal=animal_only)
     reasons = [rule.id for rule in fired]
     level = max((rule.level for rule in fired), key=_LEVEL_RANK.__getitem__, default=NONE)
 
-    if embed is not None and level != EMERGENCY and text:
-        for rule_id, rule_level, _ in semantic_flags(text, embed):
-            if rule_id == "crisis" or (rule_id in reasons):
-                continue  # crisis stays rule-only: wording matters too much for a near match
-            if animal_only:
-                continue
-            reasons.append(rule_id)
-            level = max(level, rule_level, key=_LEVEL_RANK.__getitem__)
+    if embed is not None and text and not animal_only and "crisis" not in reasons:
+        from retrieval.learned_flags import learned_flag
+
+        learned = learned_flag(raw, embed, message_vector=message_vector)
+        if learned.level != NONE and (_LEVEL_RANK[learned.level] > _LEVEL_RANK[level] or learned.group == "crisis"):
+            reasons.insert(0, learned.group)
+            level = max(level, learned.level, key=_LEVEL_RANK.__getitem__)
 
     reasons.sort(key=lambda r: -_LEVEL_RANK[_rule_level(r)])
     dosing_re, safety_net_re = _compiled_topics()
@@ -606,4 +563,6 @@ def assess(question: str, *, embed: Embed | None = None) -> Triage:
 
 @lru_cache(maxsize=None)
 def _rule_level(rule_id: str) -> str:
-    return next((r.level for r in redflags.RULES if r.id == rule_id), URGENT)
+    from retrieval.learned_flags import GROUP_LEVELS
+
+    return next((r.level for r in redflags.RULES if r.id == rule_id), GROUP_LEVELS.get(rule_id, URGENT))

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retrieval.redflags import SEMANTIC_BANK
 from retrieval.triage import EMERGENCY, NONE, URGENT, Triage, assess, normalise_text
 
 DATA = Path(__file__).parent / "data"
@@ -277,46 +276,6 @@ def test_normalise_text_expands_contractions_and_fixes_spelling():
 # --------------------------------------------------------------------------------------
 # Optional semantic layer
 # --------------------------------------------------------------------------------------
-
-
-class RecordingEmbedder:
-    """Deterministic stand-in that records its calls.
-
-    Texts containing ``near`` land on the same unit vector as the bank's first saddle-numbness
-    description; other bank descriptions and all other texts land on two further directions.
-    """
-
-    def __init__(self, near: str):
-        self.near = near
-        self.calls: list[list[str]] = []
-        self.bank = {text: rule_id for rule_id, _, text in SEMANTIC_BANK}
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        self.calls.append(list(texts))
-        rows = np.zeros((len(texts), 384), dtype=np.float32)
-        for row, text in zip(rows, texts):
-            if self.near in text.lower() or text == SEMANTIC_BANK[0][2]:
-                row[0] = 1.0
-            elif text in self.bank:
-                row[1] = 1.0
-            else:
-                row[2] = 1.0
-        return rows
-
-
-def test_semantic_layer_can_raise_but_never_lower_a_level():
-    embed = RecordingEmbedder(near="funny feeling in the saddle of my body")
-    raised = assess("I have a funny feeling in the saddle of my body today", embed=embed)
-    assert raised.level == EMERGENCY and "saddle_numbness" in raised.reasons
-    assert embed.calls, "the embedder is used when given"
-    kept = assess("numb down there and my back hurts", embed=RecordingEmbedder(near="zzz"))
-    assert kept.level == EMERGENCY
-
-
-def test_semantic_layer_skips_negated_and_hypothetical_clauses():
-    embed = RecordingEmbedder(near="saddle of my body")
-    assert assess("I do not have a funny feeling in the saddle of my body", embed=embed).level == NONE
-    assert assess("what if I get a funny feeling in the saddle of my body", embed=embed).level == NONE
 
 
 @pytest.fixture(scope="session")
