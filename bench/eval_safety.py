@@ -1,7 +1,7 @@
 """Measure triage on the labelled safety sets: per-level recall, false alarms, dosing, timing.
 
     .venv/bin/python bench/eval_safety.py            # patterns only (the default pipeline)
-    .venv/bin/python bench/eval_safety.py --embed    # plus the optional semantic layer (real model)
+    .venv/bin/python bench/eval_safety.py --embed    # plus the learned red-flag head (real model)
     .venv/bin/python bench/eval_safety.py --misses   # also list every miss and false alarm
     .venv/bin/python bench/eval_safety.py --baseline # a naive keyword list, for comparison
 
@@ -131,7 +131,7 @@ def evaluate(name: str, cases: list[Case], embed=None, show_misses: bool = False
     ]
     ordered = sorted(timings)
     p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-    label = " (with semantic layer)" if embed else ""
+    label = " (with the learned head)" if embed else ""
     label += " [naive keyword baseline]" if triage is not assess else ""
     print(f"\n{name}: {len(cases)} questions{label}")
     for label, value in rows:
@@ -149,7 +149,7 @@ def evaluate(name: str, cases: list[Case], embed=None, show_misses: bool = False
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--embed", action="store_true", help="also use the semantic layer (loads the model)")
+    parser.add_argument("--embed", action="store_true", help="also use the learned red-flag head (loads the model)")
     parser.add_argument("--misses", action="store_true", help="list misses and false alarms")
     parser.add_argument("--baseline", action="store_true", help="score a naive keyword matcher instead")
     args = parser.parse_args(argv)

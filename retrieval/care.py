@@ -199,10 +199,18 @@ _URGENT_BULLETS: dict[str, str] = {
 }
 
 
+# Emergencies that are not about the back: their card lists what fired and nothing else, so a
+# stroke card does not go on to talk about numbness around the bottom.
+GENERAL_EMERGENCIES = frozenset({"stroke", "breathing_difficulty", "anaphylaxis", "sepsis", "overdose"})
+
+
 def _pick_bullets(reasons: tuple[str, ...], bank: dict[str, str]) -> list[str]:
     """Bullets for what fired first, then the most likely others, up to MAX_BULLETS."""
-    ordered = [r for r in reasons if r in bank] + [r for r in bank if r not in reasons]
-    return [bank[r] for r in ordered[:MAX_BULLETS]]
+    fired = [r for r in reasons if r in bank]
+    if fired and all(r in GENERAL_EMERGENCIES for r in fired):
+        return [bank[r] for r in fired[:MAX_BULLETS]]
+    others = [r for r in bank if r not in reasons and r not in GENERAL_EMERGENCIES]
+    return [bank[r] for r in (fired + others)[:MAX_BULLETS]]
 
 
 def _bullets(lines: list[str]) -> str:

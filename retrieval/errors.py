@@ -9,6 +9,7 @@
     ├── IndexWriteFailed       the new index could not be written (disk full, read-only); old one stands
     ├── BuildLockedError       another build holds the index lock
     ├── ModelNotFoundError     the embedding model cannot be loaded offline
+    │   └── SafetyModelError       the learned red-flag head is missing or malformed
     └── DocumentRejected       one document cannot be read (reported and skipped)
 
 Every message says what to do next.
@@ -53,6 +54,10 @@ class BuildLockedError(RetrievalError):
 
 class ModelNotFoundError(RetrievalError):
     """The embedding model cannot be found or loaded without the network."""
+
+
+class SafetyModelError(ModelNotFoundError):
+    """The learned red-flag head (models/redflag-head/head.npz) is missing or malformed."""
 
 
 class DocumentRejected(RetrievalError):

@@ -10,6 +10,8 @@ and anything the rules find stands.
 The weights are a few kilobytes of numpy arrays in ``models/redflag-head/head.npz`` with the
 thresholds chosen on the dev split; the model card beside them says how they were made.
 No torch import here: the vectors come from the encoder the pipeline already has loaded.
+A missing or malformed head file stops start-up with a SafetyModelError saying how to restore
+it: a safety layer that silently lost half of itself would be worse than no answer.
 """
 from __future__ import annotations
 
@@ -91,18 +93,33 @@ class FlagHead:
 
     @classmethod
     def load(cls, path: Path = HEAD_PATH) -> FlagHead:
-        with np.load(path, allow_pickle=False) as data:
-            head = cls(
-                groups=tuple(str(g) for g in data["groups"]),
-                weights=np.asarray(data["weights"], dtype=np.float32),
-                bias=np.asarray(data["bias"], dtype=np.float32),
-                flag_threshold=float(data["flag_threshold"]),
-                emergency_threshold=float(data["emergency_threshold"]),
-                context_threshold=float(data["context_threshold"]),
+        """Read and check a head file; any problem is a SafetyModelError that says how to fix it."""
+        from retrieval.errors import SafetyModelError
+
+        fix = f"restore it (`git checkout -- {_shown(path)}`) or retrain it with `python -m retrieval.train_flags`"
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                head = cls(
+                    groups=tuple(str(g) for g in data["groups"]),
+                    weights=np.asarray(data["weights"], dtype=np.float32),
+                    bias=np.asarray(data["bias"], dtype=np.float32),
+                    flag_threshold=float(data["flag_threshold"]),
+                    emergency_threshold=float(data["emergency_threshold"]),
+                    context_threshold=float(data["context_threshold"]),
+                )
+        except FileNotFoundError:
+            raise SafetyModelError(f"the red-flag model {_shown(path)} is missing: {fix}") from None
+        except (OSError, ValueError, KeyError, TypeError, EOFError) as error:
+            raise SafetyModelError(f"the red-flag model {_shown(path)} cannot be read ({error}): {fix}") from None
+        unknown = sorted(set(head.groups) - set(GROUP_LEVELS))
+        n = len(head.groups)
+        if unknown or head.weights.ndim != 2 or head.weights.shape[0] != n or head.bias.shape != (n,):
+            raise SafetyModelError(
+                f"the red-flag model {_shown(path)} does not fit this code (groups {unknown or 'ok'}, "
+                f"weights {head.weights.shape}, bias {head.bias.shape}): {fix}"
             )
-        unknown = set(head.groups) - set(GROUP_LEVELS)
-        if unknown or head.weights.shape[0] != len(head.groups) or head.bias.shape != (len(head.groups),):
-            raise ValueError(f"{path}: unknown groups {sorted(unknown)} or bad shapes {head.weights.shape}")
+        if not np.isfinite(head.weights).all() or not np.isfinite(head.bias).all():
+            raise SafetyModelError(f"the red-flag model {_shown(path)} holds non-finite weights: {fix}")
         return head
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
@@ -144,9 +161,17 @@ class FlagHead:
 
 
 @lru_cache(maxsize=1)
-def shipped_head() -> FlagHead | None:
-    """The committed head, or None when it is missing (the rules then work alone)."""
-    return FlagHead.load() if HEAD_PATH.exists() else None
+def shipped_head() -> FlagHead:
+    """The committed head, loaded once. A missing or malformed file raises SafetyModelError:
+    the app and the CLI check it at start-up rather than answer with the rules alone."""
+    return FlagHead.load(HEAD_PATH)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def learned_flag(text: str, embed: Embed, *, message_vector: np.ndarray | None = None,
@@ -156,7 +181,7 @@ def learned_flag(text: str, embed: Embed, *, message_vector: np.ndarray | None =
     from retrieval.triage import has_cancelled_finding
 
     head = head or shipped_head()
-    if head is None or not text.strip():
+    if not text.strip():
         return LearnedFlag("none", "", 0.0)
     units, vectors = scoring_units(text, embed, message_vector=message_vector)
     return head.judge(vectors, units, [has_cancelled_finding(u) for u in units])

@@ -241,12 +241,16 @@ class ChatService:
     def start(self, progress: Progress | None = None) -> BuildOutcome:
         """Load the model, bring the index up to date, open it.
 
-        Raises only when the model cannot be loaded (ModelNotFoundError). Index and corpus
+        Raises only when the model or the red-flag head cannot be loaded (ModelNotFoundError,
+        SafetyModelError). Index and corpus
         problems do not stop the app: :attr:`problem` says what is wrong, the chat shows it."""
         from retrieval.indexing import build_index
 
         started = time.perf_counter()
         self.embedder.embed(["warm up"])  # load the model now, not on the first question
+        from retrieval.learned_flags import shipped_head
+
+        shipped_head()  # and the red-flag head: a missing or malformed one stops start-up
         try:
             report = build_index(self.settings, embedder=self.embedder, progress=progress)
             self._last_report = report

@@ -7,14 +7,10 @@ and highlights), not half from the new one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import numpy as np
 
 from retrieval.answer import answer_question
 from retrieval.config import Settings
-from retrieval.embeddings import SentenceTransformerEmbedder
 from retrieval.indexing import build_index
 from retrieval.search import Retriever
 
@@ -31,41 +27,36 @@ symptoms are severe or do not improve.
 """
 
 
-class RebuildDuringEncode:
-    """The real model, plus a hook that runs once, in the middle of the next query encode."""
-
-    def __init__(self, real: SentenceTransformerEmbedder) -> None:
-        self.real = real
-        self.model_name, self.fingerprint = real.model_name, real.fingerprint
-        self.dimension, self.max_tokens = real.dimension, real.max_tokens
-        self.hook: Callable[[], None] | None = None
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return self.real.count_tokens(texts)
-
-    def embed(self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None) -> np.ndarray:
-        hook, self.hook = self.hook, None
-        if hook is not None:
-            hook()
-        return self.real.embed(texts, progress=progress)
-
-
 def answers_around_a_rebuild(tmp_path: Path, seed_corpus: Path, embedder, question: str) -> tuple[dict, dict, dict]:  # type: ignore[no-untyped-def]
     """``question``'s answer before, during (an article added, the index rebuilt and refreshed
-    while the question is being encoded) and after a rebuild."""
+    in the middle of the search, after it took its generation) and after a rebuild."""
+    from retrieval import lexical
+
     settings = Settings(corpus_dir=seed_corpus, index_dir=tmp_path / "index")
-    wrapped = RebuildDuringEncode(embedder)
     build_index(settings, embedder=embedder)
-    retriever = Retriever.load(settings, embedder=wrapped)
+    retriever = Retriever.load(settings, embedder=embedder)
     old = answer_question(retriever, question).to_json()
+
+    real_tokenize = lexical.tokenize
+    hooks = []
+
+    def tokenize_after_a_rebuild(texts):  # type: ignore[no-untyped-def]
+        while hooks:
+            hooks.pop()()
+        return real_tokenize(texts)
 
     def add_article_and_refresh() -> None:
         (seed_corpus / "000-sciatica-guide.md").write_text(NEW_ARTICLE, encoding="utf-8")
         assert build_index(settings, embedder=embedder).wrote_index
         assert retriever.refresh()
 
-    wrapped.hook = add_article_and_refresh
-    during = answer_question(retriever, question).to_json()
+    hooks.append(add_article_and_refresh)
+    lexical.tokenize = tokenize_after_a_rebuild
+    try:
+        during = answer_question(retriever, question).to_json()
+    finally:
+        lexical.tokenize = real_tokenize
+    assert not hooks, "the rebuild never ran inside the search: this test would prove nothing"
     return old, during, answer_question(retriever, question).to_json()
 
 
