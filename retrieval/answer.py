@@ -108,10 +108,12 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     text, notes = _shorten(full_text, settings.max_question_chars)
     # Triage reads the whole message (a red flag may come at the end of a long one); only
     # retrieval works on the shortened text. The question's vector is computed once: the
-    # learned red-flag head reads it, then the search reuses it.
+    # learned red-flag head reads it, then the search reuses it. For a message longer than
+    # max_question_chars it is still the whole message's vector: the encoder reads only the
+    # first 256 word pieces (about 1,000 characters) of either, and the head scores every
+    # sentence of the whole message on its own.
     vector = retriever.encode(text) if re.search(r"\w", text) else None
-    triage = assess(full_text, embed=retriever.embedder.embed,
-                    message_vector=vector if text == full_text else None)
+    triage = assess(full_text, embed=retriever.embedder.embed, message_vector=vector)
     card = care_card(triage, locale)
     note_disclaimer = disclaimer(locale)
 
