@@ -178,3 +178,16 @@ def test_training_data_problems_name_the_file_and_line(tmp_path: Path) -> None:
     bad.write_text("routine|what helps sciatica?\nsaddle numbness with no separator\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad.txt:2: expected 'group\|message'"):
         read_messages([bad])
+
+
+@pytest.mark.slow
+def test_retraining_reproduces_the_committed_head(tmp_path: Path) -> None:
+    """The model card's retrain command gives back the committed weights and thresholds."""
+    from retrieval.train_flags import main
+
+    assert main(["--out", str(tmp_path / "head.npz")]) == 0
+    again, shipped = FlagHead.load(tmp_path / "head.npz"), shipped_head()
+    assert again.groups == shipped.groups
+    assert (again.flag_threshold, again.context_threshold, again.emergency_threshold) == \
+        (shipped.flag_threshold, shipped.context_threshold, shipped.emergency_threshold)
+    assert np.allclose(again.weights, shipped.weights, atol=0.05) and np.allclose(again.bias, shipped.bias, atol=0.05)
