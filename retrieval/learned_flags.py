@@ -58,7 +58,7 @@ class LearnedFlag:
 
     level: str  # "emergency" | "urgent" | "none"
     group: str  # the most likely flag group ("" when level is "none")
-    score: float  # the best unit's probability for its most likely flag group
+    score: float  # the best unit's flag score (see FlagHead.pooling)
     unit: str = ""  # the message or sentence that scored highest
 
 
@@ -90,6 +90,7 @@ class FlagHead:
     flag_threshold: float  # flagged mass at or above this raises the level
     emergency_threshold: float  # emergency mass at or above this makes it an emergency
     context_threshold: float = 1.0  # the flag threshold for a sentence with a ConText modifier
+    pooling: str = "sum"  # a unit's flag score: "sum" of the flag groups' probabilities, or the "max"
 
     @classmethod
     def load(cls, path: Path = HEAD_PATH) -> FlagHead:
@@ -113,10 +114,11 @@ class FlagHead:
             raise SafetyModelError(f"the red-flag model {_shown(path)} cannot be read ({error}): {fix}") from None
         unknown = sorted(set(head.groups) - set(GROUP_LEVELS))
         n = len(head.groups)
-        if unknown or head.weights.ndim != 2 or head.weights.shape[0] != n or head.bias.shape != (n,):
+        if unknown or head.weights.ndim != 2 or head.weights.shape[0] != n or head.bias.shape != (n,) \
+                or head.pooling not in ("sum", "max"):
             raise SafetyModelError(
                 f"the red-flag model {_shown(path)} does not fit this code (groups {unknown or 'ok'}, "
-                f"weights {head.weights.shape}, bias {head.bias.shape}): {fix}"
+                f"weights {head.weights.shape}, bias {head.bias.shape}, pooling {head.pooling!r}): {fix}"
             )
         if not np.isfinite(head.weights).all() or not np.isfinite(head.bias).all():
             raise SafetyModelError(f"the red-flag model {_shown(path)} holds non-finite weights: {fix}")
@@ -140,11 +142,13 @@ class FlagHead:
             return LearnedFlag("none", "", 0.0)
         probs = self.probabilities(vectors)
         flagged_mask, emergency_mask = self._masks
-        # The most likely flag group's probability, not the flag groups' summed mass: with 30
-        # flag groups and 13 others, an unclear fragment ("Is that my back?") spreads its mass
-        # evenly and the sum alone would call it a flag.
-        flagged = probs[:, flagged_mask].max(axis=1)
-        emergency = probs[:, emergency_mask].max(axis=1)
+        # "sum": the flag groups' summed probability (a message between two related flags, say
+        # saddle numbness and bladder trouble, keeps its whole weight); "max": the most likely
+        # flag group's (an unclear fragment that spreads its mass over the 30 flag groups stays
+        # low). Training picks the one that costs least on dev (train_flags.choose_thresholds).
+        pool = np.max if self.pooling == "max" else np.sum
+        flagged = pool(probs[:, flagged_mask], axis=1)
+        emergency = pool(probs[:, emergency_mask], axis=1)
         needed = np.full(len(units), self.flag_threshold, dtype=np.float32)
         if modified is not None:
             needed[np.asarray(modified, dtype=bool)] = max(self.flag_threshold, self.context_threshold)
