@@ -3,6 +3,13 @@
 Two question forms (see tests/eval/README.md): key phrases (``any_of``: a passage hits if it
 contains one) and MedQuAD file names (``relevant``: a passage hits if it comes from one of
 those files; ranking is by document). ``expect: decline`` questions measure "not covered".
+
+The headline figures (``hit_at``, ``mrr``, ``ndcg_at_10``) are what the user sees: an
+answerable question that the answer declines (not covered, about a pet, a dosing question) or
+answers with an emergency card and no passages is a miss at every k. The ranking alone, as if
+nothing were declined, is kept beside them (``ranking_hit_at``, ``ranking_mrr``,
+``ranking_ndcg_at_10``). Triage runs as in an answer: rules plus the learned head, on the same
+question vector the search uses.
 """
 
 from __future__ import annotations
@@ -40,15 +47,20 @@ class EvalResult:
     # key-phrase sets: of the passages in the top HIGHLIGHT_DEPTH that contain a key phrase, the share
     # whose highlight contains one too (the emphasised sentence is the answer); None otherwise
     highlight_hits: float | None = None
+    # the ranking alone, as if no answerable question were declined (the figures before 2026-12-05)
+    ranking_hit_at: dict[int, float] | None = None
+    ranking_mrr: float = 0.0
+    ranking_ndcg_at_10: float = 0.0
 
 
 def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_DEPTH) -> EvalResult:  # type: ignore[no-untyped-def]
     """Run every question through ``retriever`` in ``mode`` and score the rankings."""
     from retrieval.answer import highlight_of
     from retrieval.coverage import answer_declines
-    from retrieval.triage import assess
+    from retrieval.triage import EMERGENCY, assess
 
     relevance_lists: list[list[bool]] = []
+    shown_lists: list[list[bool]] = []
     n_relevant: list[int] = []
     should_decline: list[bool] = []
     declined: list[bool] = []
@@ -56,8 +68,11 @@ def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_D
     highlighted: list[bool] = []
     started = time.perf_counter()
     for question in questions:
-        result = retriever.search(question.query, k=max(k, RANK_DEPTH), mode=mode)
-        is_declined = answer_declines(result, question.query, assess(question.query))
+        vector = retriever.encode(question.query)
+        triage = assess(question.query, embed=retriever.embedder.embed, message_vector=vector)
+        result = retriever.search(question.query, k=max(k, RANK_DEPTH), mode=mode, query_vector=vector)
+        # what answer_question shows no passage for: an emergency card, a dosing decline, a pet, not covered
+        is_declined = triage.level == EMERGENCY or triage.dosing or answer_declines(result, question.query, triage)
         should_decline.append(question.expect == "decline")
         declined.append(is_declined)
         if question.expect == "decline":
@@ -76,12 +91,14 @@ def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_D
                 if hit
             ]
         relevance_lists.append(relevance)
-        if not any(relevance[:1]):
+        shown_lists.append([False] * len(relevance) if is_declined else relevance)
+        if not any(relevance[:1]) or is_declined:
             top = result.passages[0].chunk if result.passages else None
             misses.append({"query": question.query, "rank": (relevance.index(True) + 1) if any(relevance) else None,
-                           "top": f"{top.doc_id}: {top.text[:100]}" if top else ""})
+                           "declined": is_declined, "top": f"{top.doc_id}: {top.text[:100]}" if top else ""})
     elapsed = time.perf_counter() - started
-    scores = score_rankings(relevance_lists, n_relevant=n_relevant) if relevance_lists else None
+    scores = score_rankings(shown_lists, n_relevant=n_relevant) if shown_lists else None
+    ranking = score_rankings(relevance_lists, n_relevant=n_relevant) if relevance_lists else None
     decline_scores = score_declines(should_decline, declined)
     return EvalResult(
         mode=mode,
@@ -96,6 +113,9 @@ def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_D
         seconds_per_query=elapsed / max(len(questions), 1),
         misses=misses,
         highlight_hits=sum(highlighted) / len(highlighted) if highlighted else None,
+        ranking_hit_at=dict(ranking.hit_at) if ranking else {},
+        ranking_mrr=ranking.mrr if ranking else 0.0,
+        ranking_ndcg_at_10=ranking.ndcg_at_10 if ranking else 0.0,
     )
 
 
@@ -108,17 +128,22 @@ def _documents_in_order(passages) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def format_table(results: list[EvalResult]) -> str:
+    """hit@k, MRR and nDCG as the user sees them (a declined answerable question is a miss);
+    'rank@1' and 'rank@3' are the ranking alone, as if nothing were declined."""
     header = (f"{'mode':<8} {'n':>4} {'hit@1':>6} {'hit@3':>6} {'hit@5':>6} {'hit@10':>6} {'MRR':>6} {'nDCG@10':>7} "
-              f"{'declined':>9} {'wrongly':>8} {'highlight':>9} {'ms/q':>6}")
+              f"{'declined':>9} {'wrongly':>8} {'highlight':>9} {'rank@1':>6} {'rank@3':>6} {'ms/q':>6}")
     rows = [header, "-" * len(header)]
     for r in results:
         declined = f"{r.declined:.3f}" if r.should_decline else "-"
         highlight = f"{r.highlight_hits:.3f}" if r.highlight_hits is not None else "-"
+        ranking = r.ranking_hit_at or {}
         rows.append(
             f"{r.mode:<8} {r.answerable:>4} {r.hit_at.get(1, 0):>6.3f} {r.hit_at.get(3, 0):>6.3f} {r.hit_at.get(5, 0):>6.3f} "
             f"{r.hit_at.get(10, 0):>6.3f} {r.mrr:>6.3f} {r.ndcg_at_10:>7.3f} {declined:>9} {r.wrongly_declined:>8.3f} "
-            f"{highlight:>9} {1000 * r.seconds_per_query:>6.1f}"
+            f"{highlight:>9} {ranking.get(1, 0):>6.3f} {ranking.get(3, 0):>6.3f} {1000 * r.seconds_per_query:>6.1f}"
         )
+    rows.append("hit@k, MRR, nDCG: as the user sees them (a declined answerable question is a miss at every k); "
+                "rank@k: the ranking alone")
     return "\n".join(rows)
 
 
@@ -132,7 +157,10 @@ def format_table(results: list[EvalResult]) -> str:
 @click.option("--misses", "show_misses", is_flag=True, help="List the questions whose first passage missed.")
 @click.option("--json", "as_json", is_flag=True)
 def eval_command(questions_file: Path, corpus_dir: Path | None, index_dir: Path | None, top_k: int, mode: str, show_misses: bool, as_json: bool) -> None:
-    """Score retrieval on QUESTIONS_FILE: hit@1/3/5/10, MRR, nDCG@10, decline rate.
+    """Score retrieval on QUESTIONS_FILE as the user sees it: hit@1/3/5/10, MRR, nDCG@10, declines.
+
+    A declined answerable question is a miss at every k; rank@1 and rank@3 show the ranking
+    alone, as if nothing were declined.
 
     \b
     Examples:
@@ -164,4 +192,5 @@ def eval_command(questions_file: Path, corpus_dir: Path | None, index_dir: Path 
     if show_misses:
         for r in results:
             for miss in r.misses:
-                click.echo(f"[{r.mode}] rank {miss['rank']}: {miss['query']}\n    top: {miss['top']}")
+                shown = "declined" if miss["declined"] else f"rank {miss['rank']}"
+                click.echo(f"[{r.mode}] {shown}: {miss['query']}\n    top: {miss['top']}")

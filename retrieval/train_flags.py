@@ -22,7 +22,7 @@ _RANK = {"none": 0, "urgent": 1, "emergency": 2}
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "redflag_messages"
 SPLITS = {
     "train": sorted((DATA / "train").glob("*.txt")),
-    "dev": [DATA / "dev.txt", DATA / "dev2.txt", DATA / "dev3.txt"],
+    "dev": [DATA / "dev.txt", DATA / "dev2.txt", DATA / "dev3.txt", DATA / "dev4.txt"],
     "test": [DATA / "test.txt", DATA / "test2.txt"],
 }
 REGULARISATION = 64.0  # sklearn's C; chosen on dev among 1, 4, 16, 64, 256 (EVALUATION.md, "Learned red-flag head")
@@ -126,30 +126,36 @@ _GRID = {
     "context": (0.0, 0.8, 0.9, 0.95, 0.98),
     "emergency": _STEPS,
 }
-# What a wrong level costs, in false alarms. The research note: "for CES we should accept false
-# alarms"; the issue: "an emergency card that never showed" is the worst miss.
-COSTS = {"missed_emergency": 10.0, "emergency_as_urgent": 2.0, "missed_urgent": 3.0, "false_alarm": 1.0}
+# What a missed flag costs. The research note: "for CES we should accept false alarms"; the
+# issue: "an emergency card that never showed" is the worst miss.
+COSTS = {"missed_emergency": 10.0, "emergency_as_urgent": 2.0, "missed_urgent": 3.0}
+# The false alarms the head may add on dev, as the issue's targets put them: routine and other
+# non-flag questions stay unflagged at least 97% of the time, and the head adds at most 5 points
+# of near-miss alarms to the rules' own. Most questions people ask are routine, so a false-alarm
+# budget, not a per-message price, is what keeps emergency cards off ordinary questions.
+ROUTINE_KEPT = 0.99
+NEAR_MISS_ADDED = 0.05
 
 
 def cost(levels: list[str], messages: list[Message]) -> float:
+    """Missed flags, priced by COSTS (false alarms are bounded separately)."""
     total = 0.0
     for level, m in zip(levels, messages):
         if m.level == "emergency":
             total += COSTS["missed_emergency"] if level == "none" else COSTS["emergency_as_urgent"] if level == "urgent" else 0.0
         elif m.level == "urgent":
             total += COSTS["missed_urgent"] if level == "none" else 0.0
-        elif level != "none":
-            total += COSTS["false_alarm"]
     return total
 
 
 def choose_thresholds(head: FlagHead, dev: list[Scored]) -> tuple[FlagHead, list[dict]]:
-    """The pooling and thresholds that cost least on dev (COSTS); ties go to the higher
-    thresholds, which raise fewer alarms on wording dev does not have. Also returns the whole
-    trade-off table for EVALUATION.md."""
+    """Of the poolings and thresholds within the false-alarm budget on dev (ROUTINE_KEPT,
+    NEAR_MISS_ADDED), the one whose missed flags cost least; ties go to the higher thresholds,
+    which raise fewer alarms on wording dev does not have. Also returns the trade-off table."""
     from dataclasses import replace
 
     messages = [s.message for s in dev]
+    rules_near = figures([s.rules_level for s in dev], messages)["near_miss_not_flagged"] or 1.0
     best, best_key, table = head, None, []
     for pooling in _GRID["pooling"]:
         for flag in _GRID["flag"]:
@@ -160,9 +166,11 @@ def choose_thresholds(head: FlagHead, dev: list[Scored]) -> tuple[FlagHead, list
                     levels = combined_levels(candidate, dev)
                     found = figures(levels, messages)
                     dev_cost = cost(levels, messages)
+                    within = (found["other_none_not_flagged"] or 1.0) >= ROUTINE_KEPT and \
+                        (found["near_miss_not_flagged"] or 1.0) >= rules_near - NEAR_MISS_ADDED - 1e-9
                     table.append({"pooling": pooling, "flag": flag, "context": context, "emergency": emergency,
-                                  "cost": dev_cost} | {k: v for k, v in found.items() if k != "counts"})
-                    key = (-dev_cost, flag, context, emergency)
+                                  "cost": dev_cost, "within_budget": within} | {k: v for k, v in found.items() if k != "counts"})
+                    key = (within, -dev_cost, flag, context, emergency)
                     if best_key is None or key > best_key:
                         best, best_key = candidate, key
     return best, table
@@ -192,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         "emergency_threshold": head.emergency_threshold,
         "pooling": head.pooling,
         "costs": COSTS,
+        "false_alarm_budget": {"routine_kept": ROUTINE_KEPT, "near_miss_added": NEAR_MISS_ADDED},
         "messages": {name: len(m) for name, m in splits.items()},
         "figures_rules_and_head": {},
         "figures_rules_only": {},

@@ -21,10 +21,10 @@ from retrieval.triage import EMERGENCY, NONE, URGENT, assess
 
 # measured with the committed head (models/redflag-head/metrics.json), emergencies flagged /
 # same-day flagged / near-misses not flagged / other non-flags not flagged:
-# test.txt 0.96 / 1.0 / 0.867 / 1.0; test2.txt 1.0 / 1.0 / 0.846 / 1.0
+# test.txt 0.92 / 1.0 / 0.933 / 1.0; test2.txt 1.0 / 1.0 / 0.923 / 1.0
 FLOORS = {
-    "test.txt": {"emergency_flagged": 0.94, "urgent_flagged": 0.95, "near_miss_not_flagged": 0.84, "other_none_not_flagged": 0.95},
-    "test2.txt": {"emergency_flagged": 0.97, "urgent_flagged": 0.95, "near_miss_not_flagged": 0.82, "other_none_not_flagged": 0.95},
+    "test.txt": {"emergency_flagged": 0.90, "urgent_flagged": 0.95, "near_miss_not_flagged": 0.90, "other_none_not_flagged": 0.95},
+    "test2.txt": {"emergency_flagged": 0.97, "urgent_flagged": 0.95, "near_miss_not_flagged": 0.88, "other_none_not_flagged": 0.95},
 }
 
 

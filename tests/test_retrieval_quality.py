@@ -32,12 +32,20 @@ def seed_results(seed_retriever):  # type: ignore[no-untyped-def]
 def test_seed_set_hybrid_ranks_the_answer_first_often(seed_results) -> None:  # type: ignore[no-untyped-def]
     hybrid = seed_results["hybrid"]
     assert hybrid.answerable >= 110
-    # measured 0.736: 0.773 before the search keyword was cleaned out of one title (EVALUATION.md,
-    # "Keyword-stuffed titles"); 0.691 without sentence vectors
-    assert hybrid.hit_at[1] >= 0.72
-    assert hybrid.hit_at[3] >= 0.86  # measured 0.882, 0.855 before (pooled labels, tests/eval/JUDGMENTS.md)
-    assert hybrid.hit_at[5] >= 0.89  # measured 0.909, 0.882 before (0.900 without sentence vectors)
-    assert hybrid.mrr >= 0.80  # measured 0.813, 0.825 before (0.797 without sentence vectors)
+    # As the user sees it (a declined answerable question, or one answered with an emergency
+    # card, is a miss at every k), measured 2026-12-05 with the learned red-flag head:
+    # hit@1 0.718, hit@3 0.855, hit@5 0.882, MRR 0.791.
+    assert hybrid.hit_at[1] >= 0.70
+    assert hybrid.hit_at[3] >= 0.84
+    assert hybrid.hit_at[5] >= 0.87
+    assert hybrid.mrr >= 0.78
+    # The ranking alone, as if nothing were declined: measured 0.736 (0.773 before the search
+    # keyword was cleaned out of one title, EVALUATION.md "Keyword-stuffed titles"; 0.691 without
+    # sentence vectors), hit@3 0.882, MRR 0.813.
+    assert hybrid.ranking_hit_at[1] >= 0.72
+    assert hybrid.ranking_hit_at[3] >= 0.86
+    assert hybrid.ranking_mrr >= 0.80
+    assert hybrid.hit_at[1] <= hybrid.ranking_hit_at[1] and hybrid.mrr <= hybrid.ranking_mrr
     # of the shown passages that answer, the share whose highlight holds the answer's key phrase
     assert hybrid.highlight_hits >= 0.68  # measured 0.696 (0.635 by words in common alone)
 
@@ -51,7 +59,9 @@ def test_seed_set_not_covered_questions_are_declined(seed_results) -> None:  # t
     hybrid = seed_results["hybrid"]
     assert hybrid.should_decline >= 40
     assert hybrid.declined >= 0.85  # measured 0.875 (0.854 without sentence vectors, 0.771 before the body-part rule)
-    assert hybrid.wrongly_declined <= 0.03  # measured 0.009
+    # measured 0.027 (3 of 110): 0.009 before emergency cards and dosing declines counted as
+    # declines and before the learned red-flag head
+    assert hybrid.wrongly_declined <= 0.04
 
 
 @pytest.mark.slow
@@ -108,3 +118,18 @@ def test_sentence_scores_are_each_candidates_best_sentence(seed_retriever: Retri
     again = _SentenceScores(fewer, vector).best(rows, default=chunk_cosines)
     assert again[1] == pytest.approx(chunk_cosines[1]) and list(again[2:]) == pytest.approx(list(best[2:]))
     assert list(_SentenceScores(replace(data, sentence_vectors=None, sentence_rows=None), vector).best(rows, default=chunk_cosines)) == list(chunk_cosines)
+
+
+def test_eval_counts_what_the_user_sees_a_declined_answer_is_a_miss(seed_retriever) -> None:  # type: ignore[no-untyped-def]
+    """The same question, once plainly and once with an emergency in it: the ranking finds the
+    answer both times, but the user is shown passages only the first time."""
+    from retrieval.metrics import Question
+
+    plain = Question("How should I sleep with low back pain?", any_of=("sleep",))
+    with_emergency = Question("How should I sleep with low back pain? I can't feel my bum when I wipe.", any_of=("sleep",))
+    shown = evaluate(seed_retriever, [plain], mode="hybrid")
+    hidden = evaluate(seed_retriever, [with_emergency], mode="hybrid")
+    assert shown.hit_at[1] == shown.ranking_hit_at[1] == 1.0 and shown.wrongly_declined == 0.0
+    assert hidden.ranking_hit_at[3] == 1.0  # the ranking alone still finds it ...
+    assert hidden.hit_at[3] == 0.0 and hidden.mrr == 0.0  # ... but the user sees a care card, no passage
+    assert hidden.wrongly_declined == 1.0 and hidden.misses[0]["declined"] is True
