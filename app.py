@@ -17,10 +17,18 @@ from retrieval.config import Settings
 from retrieval.errors import RetrievalError
 from retrieval.service import AdminDenied, AppSettings, ChatService, UploadRejected
 
+# Colours are set in pairs (text and background together), so a dark operating-system theme,
+# which Gradio follows, never puts light text on these light boxes (it read 1.01:1 before).
+# One selector per rule: Gradio scopes custom CSS and mangles the second selector of a
+# ".dark a, .dark b" list.
 CSS = """
-.notice { border-left: 4px solid #005eb8; padding: 4px 12px; background: #f0f4f5; }
-.notice p { margin: 0; font-size: 0.92em; }
-mark { background: #fff0a0; color: inherit; padding: 0 2px; border-radius: 2px; }
+.notice { border-left: 4px solid #005eb8; padding: 4px 12px; background: #f0f4f5; color: #212b32; }
+.notice p { margin: 0; font-size: 0.92em; color: #212b32; }
+.notice strong { color: #212b32; }
+.dark .notice { background: #1d2a33; color: #f0f4f5; border-left-color: #41b6e6; }
+.dark .notice p { color: #f0f4f5; }
+.dark .notice strong { color: #f0f4f5; }
+mark { background: #fff0a0; color: #212b32; padding: 0 2px; border-radius: 2px; }
 .doc-table { width: 100%; border-collapse: collapse; font-size: 0.92em; }
 .doc-table th, .doc-table td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #ddd; vertical-align: top; }
 .doc-table td.num { text-align: right; }

@@ -229,3 +229,40 @@ def test_upload_an_article_and_see_it_cited(page, tmp_path: Path) -> None:  # ty
     reply = ask(page, "Who first described the Zorblax stretch?")
     text = reply.inner_text()
     assert "Quilla Marrowby" in text and "Source: zorblax stretch" in text
+
+
+CONTRAST_JS = """
+() => {
+  const rgb = s => s.match(/[\\d.]+/g).map(Number);
+  const lum = c => { const a = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+                     return 0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2]; };
+  const background = el => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
+                             if (c.length < 4 || c[3] > 0) return c; } return [255, 255, 255]; };
+  const ratio = el => { const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
+                        return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
+  const texts = [...document.querySelectorAll('.notice p, .notice strong, #chatbot mark')];
+  return texts.map(el => [el.tagName + ': ' + el.textContent.slice(0, 40), ratio(el)]);
+}
+"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_notice_and_highlights_are_readable_in_light_and_dark_mode(browser, app_url: str, scheme: str) -> None:  # type: ignore[no-untyped-def]
+    """WCAG AA asks 4.5:1 for body text. In dark mode the notice (with "call 999" in bold) once
+    read 1.01:1 and the highlighted sentences 1.05:1."""
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        page.wait_for_selector("#question textarea")
+        ask(page, "How should I sleep with low back pain?")
+        page.wait_for_selector("#chatbot mark")
+        ratios = page.evaluate(CONTRAST_JS)
+        assert any("call 999" in text for text, _ in ratios)
+        assert any(text.startswith("MARK") for text, _ in ratios)
+        too_faint = [(text, round(r, 2)) for text, r in ratios if r < 4.5]
+        assert too_faint == [], too_faint
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"answer-{scheme}.png"))
+    finally:
+        context.close()
