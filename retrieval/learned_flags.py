@@ -107,6 +107,7 @@ class FlagHead:
                     flag_threshold=float(data["flag_threshold"]),
                     emergency_threshold=float(data["emergency_threshold"]),
                     context_threshold=float(data["context_threshold"]),
+                    pooling=str(data["pooling"]) if "pooling" in data.files else "sum",
                 )
         except FileNotFoundError:
             raise SafetyModelError(f"the red-flag model {_shown(path)} is missing: {fix}") from None

@@ -145,6 +145,15 @@ def test_a_missing_or_malformed_head_is_an_actionable_error(tmp_path: Path) -> N
         FlagHead.load(tmp_path / "shape.npz")
     shutil.copy(HEAD_PATH, tmp_path / "copy.npz")
     assert FlagHead.load(tmp_path / "copy.npz").groups == good.groups
+    # every saved setting is read back, not left at its default
+    np.savez(tmp_path / "max.npz", groups=np.array(good.groups), weights=good.weights, bias=good.bias,
+             flag_threshold=0.3, emergency_threshold=0.2, context_threshold=0.9, pooling=np.array("max"))
+    loaded = FlagHead.load(tmp_path / "max.npz")
+    assert (loaded.pooling, loaded.flag_threshold, loaded.emergency_threshold) == ("max", 0.3, 0.2)
+    np.savez(tmp_path / "bad-pooling.npz", groups=np.array(good.groups), weights=good.weights, bias=good.bias,
+             flag_threshold=0.3, emergency_threshold=0.2, context_threshold=0.9, pooling=np.array("mean"))
+    with pytest.raises(SafetyModelError, match="pooling 'mean'"):
+        FlagHead.load(tmp_path / "bad-pooling.npz")
 
 
 def test_the_cli_stops_with_a_clear_message_when_the_head_is_missing(tmp_path: Path, seed_index) -> None:  # type: ignore[no-untyped-def]
