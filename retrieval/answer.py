@@ -112,7 +112,8 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     # max_question_chars it is still the whole message's vector: the encoder reads only the
     # first 256 word pieces (about 1,000 characters) of either, and the head scores every
     # sentence of the whole message on its own.
-    vector = retriever.encode(text) if re.search(r"\w", text) else None
+    has_words = bool(re.search(r"\w", text))
+    vector = retriever.encode(text) if has_words else None
     triage = assess(full_text, embed=retriever.embedder.embed, message_vector=vector)
     card = care_card(triage, locale)
     note_disclaimer = disclaimer(locale)
@@ -124,7 +125,7 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
         )
         return Answer(text, passages, note_disclaimer, message, triage, covered, card, reason, notes, safety_net)
 
-    if not text or not re.search(r"\w", text):
+    if not has_words:
         return reply([], False, "empty question", "Please type a question about back or leg pain.")
     if triage.level == "emergency":
         # Nothing before or beside the care card: no self-care passages that could distract.

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -131,14 +131,17 @@ class FlagHead:
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
 
-    @property
+    @cached_property
     def _masks(self) -> tuple[np.ndarray, np.ndarray]:
         levels = np.array([GROUP_LEVELS[g] for g in self.groups])
         return levels != "none", levels == "emergency"
 
-    def judge(self, vectors: np.ndarray, units: Sequence[str], modified: Sequence[bool] | None = None) -> LearnedFlag:
-        """The level the most alarming unit reaches. ``modified[i]`` says unit i carries a
-        ConText modifier (negation, hypothetical, past...): it then needs ``context_threshold``."""
+    def judge(self, vectors: np.ndarray, units: Sequence[str],
+              cancelled: Callable[[int], bool] | None = None) -> LearnedFlag:
+        """The level the most alarming unit reaches. ``cancelled(i)`` says the rules found a
+        finding in unit i and a ConText modifier cancelled it: the unit then needs
+        ``context_threshold``. It is asked only of units whose score lies between the two
+        thresholds, the only ones where the answer changes anything."""
         if len(vectors) == 0:
             return LearnedFlag("none", "", 0.0)
         probs = self.probabilities(vectors)
@@ -150,10 +153,10 @@ class FlagHead:
         pool = np.max if self.pooling == "max" else np.sum
         flagged = pool(probs[:, flagged_mask], axis=1)
         emergency = pool(probs[:, emergency_mask], axis=1)
-        needed = np.full(len(units), self.flag_threshold, dtype=np.float32)
-        if modified is not None:
-            needed[np.asarray(modified, dtype=bool)] = max(self.flag_threshold, self.context_threshold)
-        raising = flagged >= needed
+        raising = flagged >= self.flag_threshold
+        if cancelled is not None:
+            for i in np.flatnonzero(raising & (flagged < self.context_threshold)):
+                raising[i] = not cancelled(int(i))
         if not raising.any():
             best = int(flagged.argmax())
             return LearnedFlag("none", "", float(flagged[best]), units[best])
@@ -189,7 +192,7 @@ def learned_flag(text: str, embed: Embed, *, message_vector: np.ndarray | None =
     if not text.strip():
         return LearnedFlag("none", "", 0.0)
     units, vectors = scoring_units(text, embed, message_vector=message_vector)
-    return head.judge(vectors, units, [has_cancelled_finding(u) for u in units])
+    return head.judge(vectors, units, lambda i: has_cancelled_finding(units[i]))
 
 
 def scoring_units(text: str, embed: Embed, *, message_vector: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:

@@ -44,7 +44,6 @@ NONE = "none"
 _LEVEL_RANK = {NONE: 0, URGENT: 1, EMERGENCY: 2}
 
 
-
 @dataclass(frozen=True)
 class Triage:
     """What the safety layer found in one question."""
