@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from retrieval.anatomy import name_parts
-from retrieval.care import care_card, disclaimer, dosing_decline, safety_net_line
+from retrieval.care import care_card, disclaimer, disclaimer_markdown, dosing_decline, normalise_locale, safety_net_line
 from retrieval.context import EdgeContext, edge_context
 from retrieval.coverage import Coverage, assess_coverage
 from retrieval.formatting import compose_message
@@ -44,6 +44,8 @@ class Answer:
     not_covered_reason: str = ""
     notes: list[str] = field(default_factory=list)
     safety_net_text: str = ""
+    body: str = ""  # the reply shown instead of, or before, passages (a decline, a scope note)
+    locale: str = "uk"  # whose numbers and services the wording names
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON contract: query, passages[text, source, title, score], disclaimer,
@@ -51,7 +53,8 @@ class Answer:
         return {
             "query": self.query,
             "passages": [passage_json(p) for p in self.passages],
-            "disclaimer": self.disclaimer,
+            "disclaimer": self.disclaimer,  # plain text
+            "disclaimer_markdown": disclaimer_markdown(self.disclaimer),
             "message": self.message,
             "triage": self.triage.level,
             "covered": self.covered,
@@ -123,7 +126,7 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
         message = compose_message(
             card=card, body=body, passages=passages, safety_net=safety_net, disclaimer=note_disclaimer
         )
-        return Answer(text, passages, note_disclaimer, message, triage, covered, card, reason, notes, safety_net)
+        return Answer(text, passages, note_disclaimer, message, triage, covered, card, reason, notes, safety_net, body, normalise_locale(locale))
 
     if not has_words:
         return reply([], False, "empty question", "Please type a question about back or leg pain.")

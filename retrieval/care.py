@@ -11,6 +11,7 @@ Output is Markdown text only, never HTML.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from retrieval.triage import EMERGENCY, URGENT, Triage
@@ -120,7 +121,21 @@ def disclaimer(locale: str = "uk") -> str:
         "This assistant shows passages from health articles on the web. It does not diagnose and "
         "is not medical advice. Do not start, stop or change any medicine because of it. "
         f"If you're worried, contact {loc.advice_line}. "
-        f"**In an emergency, call {loc.emergency_number}.**"
+        f"In an emergency, call {loc.emergency_number}."
+    )
+
+
+def disclaimer_markdown(plain: str) -> str:
+    """A :func:`disclaimer` text with its emergency sentence in bold (the API's ``disclaimer_markdown``)."""
+    return re.sub(r"(In an emergency, call [^.]+\.)", r"**\1**", plain)
+
+
+def chat_disclaimer(locale: str = "uk") -> str:
+    """The one-line form under each chat answer; the full notice stays at the top of the page."""
+    loc = _locale(locale)
+    return (
+        "Passages from web articles: not medical advice, and it does not diagnose. "
+        f"In an emergency, call {loc.emergency_number}."
     )
 
 

@@ -11,26 +11,25 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from retrieval.formatting import escape_markdown
 
 if TYPE_CHECKING:
     from retrieval.answer import Answer
+    from retrieval.feedback import Feedback
     from retrieval.service import BuildOutcome, BuildStatus, ChatService, DocumentRow, SavedUpload
-    from retrieval.store import StoredDocument
 
 Message = dict[str, Any]
 
-TITLE = "Back and leg pain: passages from trusted articles"
+TITLE = "Back and leg pain: passages from health articles"
 EXAMPLE_QUESTIONS = (
     "How should I sleep with low back pain?",
     "Is heat or ice better for a sore back?",
     "What stretches help sciatica?",
     "Why does my lower back hurt after working out my legs?",
 )
-MAX_ARTICLE_CHARS = 40_000  # longer articles are cut in the chat panel (the index keeps them whole)
 
 
 def notice_markdown(locale: str = "uk") -> str:
@@ -52,49 +51,64 @@ def question_message(question: str) -> Message:
     return {"role": "user", "content": escape_markdown(question.strip())}
 
 
-def answer_messages(answer: Answer, document: Callable[[str], StoredDocument | None]) -> list[Message]:
-    """The reply, then one closed "Read the whole article" panel per article cited.
+def answer_messages(answer: Answer, *, asked: str = "") -> list[Message]:
+    """The reply as one chat message (see :func:`answer_markdown`)."""
+    return [{"role": "assistant", "content": answer_markdown(answer, asked=asked)}]
 
-    The reply is the answer's own Markdown (care card first, passages, disclaimer last), with
-    each passage's highlighted sentence(s) marked with ``<mark>`` so they stand out.
+
+def answer_markdown(answer: Answer, *, asked: str = "") -> str:
+    """The chat's Markdown for one answer, in the order a worried reader needs it.
+
+    A follow-up answered together with the previous question says so first. Then the care
+    card in a coloured box (``care-card``), the reply or the passages (each highlighted
+    sentence in ``<mark>``, each source linked to the passage in its article), the safety net,
+    any notes, and the one-line disclaimer last (the full notice stays at the top of the page).
     """
-    messages: list[Message] = [{"role": "assistant", "content": answer_markdown(answer)}]
-    seen: set[str] = set()
-    for passage in answer.passages:
-        source = passage.chunk.doc_id
-        if source in seen:
-            continue
-        seen.add(source)
-        stored = document(source)
-        if stored is None:
-            continue
-        highlights = [p.highlight for p in answer.passages if p.chunk.doc_id == source and p.highlight]
-        messages.append(
-            {
-                "role": "assistant",
-                "content": article_markdown(stored, highlights),
-                "metadata": {
-                    "title": f"Read the whole article: {escape_markdown(stored.title)} ({escape_markdown(source)})",
-                    "status": "done",  # closed until clicked
-                },
-            }
-        )
-    return messages
+    from retrieval.article_page import article_link
+    from retrieval.care import chat_disclaimer
+    from retrieval.formatting import passage_markdown
+
+    parts: list[str] = []
+    if asked:
+        parts.append(f"*Answered as a follow-up to your last question: “{escape_markdown(asked)}”*")
+    if answer.care_card:
+        parts.append(f'<div class="care-card" role="alert">\n\n{answer.care_card}\n\n</div>')
+    if answer.body:
+        parts.append(_tidy_escapes(answer.body))
+    if answer.passages:
+        parts.append("Here is what the articles say:" if not answer.care_card else "What the articles say (after the advice above):")
+    for number, passage in enumerate(answer.passages, 1):
+        text = _tidy_escapes(passage_markdown(number, passage))
+        if passage.highlight:
+            escaped = _tidy_escapes(escape_markdown(passage.highlight))
+            text = text.replace(f"**{escaped}**", f"<mark>{escaped}</mark>", 1)
+        parts.append(f"{text} · [Read it in the article]({article_link(passage)})")
+    if answer.safety_net_text:
+        parts.append(f"**{answer.safety_net_text}**")
+    parts.extend(f"_{escape_markdown(note)}_" for note in answer.notes)
+    parts.append(f"*{chat_disclaimer(answer.locale)}*")
+    return "\n\n".join(parts)
 
 
-def answer_markdown(answer: Answer) -> str:
-    """``answer.message`` with highlights in ``<mark>`` and any notes added at the end."""
-    message = _tidy_escapes(answer.message)
-    for passage in answer.passages:
-        if not passage.highlight:
-            continue
-        escaped = _tidy_escapes(escape_markdown(passage.highlight))
-        bold = f"**{escaped}**"
-        if bold in message:
-            message = message.replace(bold, f"<mark>{escaped}</mark>", 1)
-    if answer.notes:
-        message += "\n\n" + "\n\n".join(f"_{escape_markdown(note)}_" for note in answer.notes)
-    return message
+def plain_text(question: str, answer: Answer, *, asked: str = "") -> str:
+    """What "Copy" puts on the clipboard: the question, the answer with sources, the disclaimer."""
+    from retrieval.formatting import render_text
+
+    lines = [f"Question: {question.strip()}"]
+    if asked:
+        lines.append(f"(answered as: {asked})")
+    return "\n".join(lines) + "\n\n" + markdown_to_plain(render_text(answer, color=False, scores=False))
+
+
+def markdown_to_plain(text: str) -> str:
+    """Our own Markdown (cards, declines) as plain text: no ``**``, ``*``/``_`` or escapes.
+
+    >>> markdown_to_plain("**Call 999** if:\\n\\n- you \\*can't\\* pee\\n\\n*Not advice.*")
+    "Call 999 if:\\n\\n- you *can't* pee\\n\\nNot advice."
+    """
+    text = re.sub(r"(?<!\\)\*\*(.+?)\*\*", r"\1", text, flags=re.S)
+    text = re.sub(r"(?m)(^|\s)[*_](?=\S)(.+?)(?<=\S)(?<!\\)[*_](?=$|[\s.,;:!?])", r"\1\2", text)
+    return re.sub(r"\\([\\`*_{}\[\]()<>#+!|~=^$&.-])", r"\1", text)
 
 
 def _tidy_escapes(markdown: str) -> str:
@@ -106,30 +120,13 @@ def _tidy_escapes(markdown: str) -> str:
     return re.sub(r"\\(\d+)\.", r"\1\\.", markdown)
 
 
-def article_markdown(document: StoredDocument, highlights: Sequence[str] = ()) -> str:
-    """The whole cleaned article, escaped, with the highlighted sentences marked."""
-    text = document.text.replace("\f", "\n")
-    cut = len(text) > MAX_ARTICLE_CHARS
-    if cut:
-        text = text[:MAX_ARTICLE_CHARS].rsplit(" ", 1)[0]
-    body = _tidy_escapes(escape_markdown(text.strip()))
-    for highlight in highlights:
-        escaped = _tidy_escapes(escape_markdown(highlight))
-        if escaped and escaped in body:
-            body = body.replace(escaped, f"<mark>{escaped}</mark>", 1)
-    parts = [f"**{escape_markdown(document.title)}**", f"*Source: {escape_markdown(document.doc_id)}*", body]
-    if cut:
-        parts.append(f"*(The article continues; the first {MAX_ARTICLE_CHARS:,} characters are shown.)*")
-    return "\n\n".join(parts)
-
-
 def problem_message(text: str) -> Message:
     """An error the person can act on (e.g. the index cannot be used), shown as a reply."""
     return {"role": "assistant", "content": f"**Sorry, I cannot search the articles right now.**\n\n{escape_markdown(text)}"}
 
 
 def reply_messages(service: ChatService, question: str, *, k: int | None = None) -> list[Message]:
-    """The user's message and the replies, for one question (errors become a reply too)."""
+    """The user's message and the reply, for one question on its own (errors become a reply too)."""
     from retrieval.service import ServiceUnavailable
 
     messages = [question_message(question)]
@@ -137,7 +134,7 @@ def reply_messages(service: ChatService, question: str, *, k: int | None = None)
         answer = service.answer(question, k=k)
     except ServiceUnavailable as problem:
         return [*messages, problem_message(str(problem))]
-    return [*messages, *answer_messages(answer, service.document)]
+    return [*messages, *answer_messages(answer)]
 
 
 # ------------------------------------------------------------------ Documents tab
@@ -157,22 +154,46 @@ def index_summary(service: ChatService) -> str:
 
 
 def documents_html(rows: Iterable[DocumentRow]) -> str:
+    """The library as a table; on a phone only Title and Indexed show (the ``wide`` columns hide)."""
     rows = list(rows)
     if not rows:
         return "<p>No articles are indexed yet.</p>"
     body = "".join(
         "<tr>"
         f"<td>{html.escape(row.title)}</td>"
-        f"<td><code>{html.escape(row.doc_id)}</code></td>"
-        f"<td>{html.escape(row.kind)}</td>"
-        f"<td class='num'>{row.chunks}</td>"
+        f"<td class='wide'><code>{html.escape(row.doc_id)}</code></td>"
+        f"<td class='wide'>{html.escape(row.kind)}</td>"
+        f"<td class='num wide'>{row.chunks}</td>"
         f"<td>{html.escape(_when(row.indexed_at))}</td>"
         "</tr>"
         for row in rows
     )
     return (
-        "<table class='doc-table'><thead><tr><th>Title</th><th>File</th><th>Type</th>"
-        f"<th>Passages</th><th>Indexed</th></tr></thead><tbody>{body}</tbody></table>"
+        "<div class='doc-wrap'><table class='doc-table'><thead><tr><th>Title</th><th class='wide'>File</th>"
+        f"<th class='wide'>Type</th><th class='wide'>Passages</th><th>Indexed</th></tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def feedback_html(items: Iterable[Feedback], limit: int = 50) -> str:
+    """The latest ratings people gave answers (stored on this machine only)."""
+    items = list(items)
+    if not items:
+        return "<p>No feedback yet. People rate answers with the thumbs under each one.</p>"
+    helpful = sum(item.rating == "helpful" for item in items)
+    body = "".join(
+        "<tr>"
+        f"<td>{html.escape(_when(item.created_at.replace('Z', '')))}</td>"
+        f"<td>{html.escape(item.rating)}</td>"
+        f"<td>{html.escape(item.question)}</td>"
+        f"<td class='wide'>{html.escape(item.note)}</td>"
+        "</tr>"
+        for item in items[:limit]
+    )
+    return (
+        f"<p>{helpful} of {len(items)} answers rated helpful. Export it all with "
+        "<code>python -m retrieval feedback</code>.</p>"
+        "<div class='doc-wrap'><table class='doc-table'><thead><tr><th>When (UTC)</th><th>Rating</th><th>Question</th>"
+        f"<th class='wide'>Note</th></tr></thead><tbody>{body}</tbody></table></div>"
     )
 
 
@@ -184,7 +205,7 @@ def skipped_html(skipped: Iterable[dict[str, str]]) -> str:
         f"<tr><td><code>{html.escape(item.get('path', ''))}</code></td><td>{html.escape(item.get('reason', ''))}</td></tr>"
         for item in skipped
     )
-    return f"<table class='doc-table'><thead><tr><th>File</th><th>Why it was skipped</th></tr></thead><tbody>{body}</tbody></table>"
+    return f"<div class='doc-wrap'><table class='doc-table'><thead><tr><th>File</th><th>Why it was skipped</th></tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def _when(stamp: str) -> str:
@@ -215,7 +236,13 @@ def upload_report(saved: Sequence[SavedUpload], rejected: Sequence[str], outcome
 def removal_report(removed: str | None, problem: str, outcome: BuildOutcome | None) -> str:
     if problem:
         return f"**Not removed:** {escape_markdown(problem)}"
-    return f"- Removed `{_code(removed or '')}`.\n{build_result(outcome)}"
+    return f"- Moved `{_code(removed or '')}` to the trash (restore it below if that was a mistake).\n{build_result(outcome)}"
+
+
+def restore_report(restored: str | None, problem: str, outcome: BuildOutcome | None) -> str:
+    if problem:
+        return f"**Not restored:** {escape_markdown(problem)}"
+    return f"- Restored `{_code(restored or '')}`.\n{build_result(outcome)}"
 
 
 def build_result(outcome: BuildOutcome | None) -> str:

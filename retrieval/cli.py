@@ -1,4 +1,4 @@
-"""Command line: ``python -m retrieval build | ask | chunks | clean | status | eval``.
+"""Command line: ``python -m retrieval build | ask | chunks | clean | status | eval | feedback``.
 
 Each command validates its input, calls one library function and formats the result. Library
 errors become a one-line message on stderr and exit code 1 (2 for usage errors); no traceback.
@@ -247,6 +247,40 @@ def status(index_dir: Path | None, as_json: bool) -> None:
     click.echo(f"model: {manifest['model']['name']} ({manifest['model']['fingerprint']}), chunking: {manifest['chunking']}")
     for doc_id, doc in sorted(manifest["documents"].items()):
         click.echo(f"  {doc_id}: {doc['chunks']} chunks, \"{doc['title'][:60]}\"")
+
+
+@main.command(context_settings=CONTEXT)
+@index_option
+@click.option("--format", "output_format", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True,
+              help="CSV with a header row, or one JSON object per line.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file instead of stdout.")
+@_friendly_errors
+def feedback(index_dir: Path | None, output_format: str, output: Path | None) -> None:
+    """Export the feedback people gave answers in the chat (newest first).
+
+    It is stored on this machine only, in <index>/app-data/feedback.sqlite3."""
+    import csv
+    import io
+
+    from retrieval import feedback as store
+
+    settings = _settings(index_dir=index_dir)
+    items = [store.as_dict(item) for item in store.all_feedback(store.feedback_path(Path(settings.index_dir)))]
+    buffer = io.StringIO()
+    if output_format == "jsonl":
+        for item in items:
+            buffer.write(json.dumps(item, ensure_ascii=False) + "\n")
+    else:
+        writer = csv.DictWriter(buffer, fieldnames=list(store.Feedback.__dataclass_fields__))
+        writer.writeheader()
+        writer.writerows(items)
+    if output is None:
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        output.write_text(buffer.getvalue(), encoding="utf-8")
+        click.echo(f"Wrote {len(items)} ratings to {output}", err=True)
+    if not items:
+        click.echo("No feedback has been given yet.", err=True)
 
 
 def _eval_command() -> click.Command:

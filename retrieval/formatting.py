@@ -72,8 +72,9 @@ def compose_message(
     return "\n\n".join(parts)
 
 
-def render_text(answer, *, color: bool = False) -> str:  # type: ignore[no-untyped-def]
-    """Plain-text rendering for the terminal; the highlighted sentence in bold when ``color``."""
+def render_text(answer, *, color: bool = False, scores: bool = True) -> str:  # type: ignore[no-untyped-def]
+    """Plain-text rendering for the terminal (and the chat's Copy); the highlighted sentence in
+    bold when ``color``, else between >> and <<; each passage's score when ``scores``."""
     bold, dim, reset = ("\033[1m", "\033[2m", "\033[0m") if color else ("", "", "")
     out: list[str] = []
     if answer.care_card:
@@ -96,7 +97,7 @@ def render_text(answer, *, color: bool = False) -> str:  # type: ignore[no-untyp
         if passage.context_after:
             text = f"{text} {dim}{passage.context_after}…{reset}"
         section = f" · {chunk.section}" if chunk.section else ""
-        out.append(f"{bold}{number}. {chunk.title}{section}{reset}\n{text}\n{dim}Source: {source_label(passage)} (score {passage.score:.3f}){reset}")
+        out.append(f"{bold}{number}. {chunk.title}{section}{reset}\n{text}\n{dim}Source: {source_label(passage)}{f' (score {passage.score:.3f})' if scores else ''}{reset}")
     if answer.passages and answer.safety_net_text:
         out.append(f"{bold}{answer.safety_net_text}{reset}")
     out.append(f"{dim}{answer.disclaimer}{reset}")

@@ -168,6 +168,9 @@ def _read_markdown(markdown: str) -> tuple[str, str]:
     return (heading.group(1) if heading else _first_line_title(text)), text
 
 
+_BROKEN_PDF = "this file is damaged or is not really a PDF, so its text cannot be read; open it in a PDF viewer, save or export it again as PDF, and upload that copy"
+
+
 def _read_pdf(data: bytes) -> tuple[str, str]:
     import io
     import logging
@@ -193,9 +196,9 @@ def _read_pdf(data: bytes) -> tuple[str, str]:
     except DocumentRejected:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as error:
-        raise DocumentRejected(f"malformed PDF: {str(error)[:120] or type(error).__name__}") from None
+        raise DocumentRejected(_BROKEN_PDF + f" (malformed PDF: {str(error)[:120] or type(error).__name__})") from None
     except Exception as error:  # pypdf raises a wide range of errors on broken files
-        raise DocumentRejected(f"malformed PDF: {type(error).__name__}") from None
+        raise DocumentRejected(_BROKEN_PDF + f" (malformed PDF: {type(error).__name__})") from None
     if not any(page.strip() for page in pages):
         raise DocumentRejected("PDF has no text layer (scanned pages?); run OCR on it first")
     text = f"\n{PAGE_BREAK}\n".join(pages)

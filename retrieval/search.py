@@ -176,6 +176,10 @@ class Retriever:
     def document(self, doc_id: str) -> StoredDocument | None:
         return self._data.documents.get(doc_id)
 
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        """The passage with this id ("file.txt#3") in the current generation, if any."""
+        return next((chunk for chunk in self._data.chunks if chunk.id == chunk_id), None)
+
     def _check_model(self, data: IndexData) -> None:
         model = data.manifest.get("model", {})
         if model.get("name") != self.embedder.model_name or model.get("fingerprint") != self.embedder.fingerprint:

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from retrieval.indexing import BuildReport, Progress
     from retrieval.search import Retriever
     from retrieval.store import StoredDocument
+    from retrieval.trash import TrashedFile
+    from retrieval.watcher import CorpusWatcher
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,30 @@ class AdminDenied(RetrievalError):
 
 class UploadRejected(RetrievalError):
     """One uploaded file cannot be added; the message says why."""
+
+
+class BadRequest(RetrievalError):
+    """A request to ``/ask`` that cannot be answered as asked (e.g. ``k`` out of range)."""
+
+
+MAX_K = 20  # the CLI's -k has the same range
+
+
+def checked_k(k: Any) -> int | None:
+    """``k`` as given to ``/ask``: None (or "") for the default, else a whole number 1..MAX_K.
+
+    >>> checked_k("5"), checked_k(None)
+    (5, None)
+    """
+    if k is None or (isinstance(k, str) and not k.strip()):
+        return None
+    try:
+        number = float(k)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not number.is_integer() or not 1 <= number <= MAX_K or isinstance(k, bool):
+        raise BadRequest(f"k must be a whole number from 1 to {MAX_K} (the number of passages to return); got {k!r}")
+    return int(number)
 
 
 # Environment variable -> (AppSettings field, converter).
@@ -235,6 +261,7 @@ class ChatService:
         self._outcomes: list[tuple[int, BuildOutcome]] = []
         self._worker: threading.Thread | None = None
         self._status = BuildStatus()
+        self._watcher: CorpusWatcher | None = None
 
     # ---------------------------------------------------------------- start-up
 
@@ -300,9 +327,11 @@ class ChatService:
         retriever = self._ready_retriever()
         return answer_question(retriever, question, k=k or self.settings.top_k)
 
-    def ask_json(self, question: str, k: int | None = None) -> dict[str, Any]:
-        """Exactly what ``python -m retrieval ask --json`` prints for this question."""
-        return self.answer(question, k=k).to_json()
+    def ask_json(self, question: str, k: Any = None) -> dict[str, Any]:
+        """Exactly what ``python -m retrieval ask --json`` prints for this question.
+
+        Raises BadRequest for a ``k`` outside 1..MAX_K instead of silently clamping it."""
+        return self.answer(question, k=checked_k(k)).to_json()
 
     def document(self, doc_id: str) -> StoredDocument | None:
         retriever = self._retriever
@@ -414,11 +443,14 @@ class ChatService:
         raise UploadRejected(f"too many files named like {wanted!r}; rename it and try again")
 
     def remove_document(self, doc_id: str) -> str:
-        """Delete one indexed (or skipped) file from the corpus folder; returns its name.
+        """Move one indexed (or skipped) file from the corpus folder to its trash; returns its name.
 
         Only names the index or the last build report lists can be removed, and only inside
-        the corpus folder. The caller then requests a rebuild.
+        the corpus folder. :meth:`restore_document` puts it back. The caller then requests a
+        rebuild.
         """
+        from retrieval.trash import TrashError, move_to_trash
+
         known = {row.doc_id for row in self.documents()} | {item["path"] for item in self.skipped()}
         if doc_id not in known:
             raise UploadRejected(f"{doc_id!r} is not a document in the library")
@@ -431,12 +463,49 @@ class ChatService:
             raise UploadRejected(f"{doc_id!r} is outside the corpus folder")
         with self._corpus_lock:
             try:
-                (Path(self.settings.corpus_dir) / doc_id).unlink()
-            except FileNotFoundError:
-                pass  # already gone; the rebuild will drop it from the index
-            except OSError as error:
-                raise UploadRejected(f"{doc_id!r} cannot be removed: {error.strerror or error}") from None
+                move_to_trash(Path(self.settings.corpus_dir), doc_id)
+            except TrashError as error:
+                if (Path(self.settings.corpus_dir) / doc_id).exists():
+                    raise UploadRejected(str(error)) from None
+                # already gone: the rebuild will drop it from the index
         return doc_id
+
+    def trashed(self) -> list[TrashedFile]:
+        """Removed files that can be restored, most recent first."""
+        from retrieval.trash import trashed_files
+
+        return trashed_files(Path(self.settings.corpus_dir))
+
+    def restore_document(self, trashed_as: str) -> str:
+        """Put a removed file back in the corpus folder; returns its name. The caller rebuilds."""
+        from retrieval.trash import TrashError, restore
+
+        with self._corpus_lock:
+            try:
+                return restore(Path(self.settings.corpus_dir), trashed_as)
+            except TrashError as error:
+                raise UploadRejected(str(error)) from None
+
+    # ---------------------------------------------------------------- watching and feedback
+
+    def watch_corpus(self) -> CorpusWatcher:
+        """Rebuild in the background whenever article files in the corpus folder change."""
+        from retrieval.watcher import CorpusWatcher
+
+        if self._watcher is None:
+            self._watcher = CorpusWatcher(Path(self.settings.corpus_dir), self.request_rebuild).start()
+        return self._watcher
+
+    def stop_watching(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+
+    @property
+    def feedback_file(self) -> Path:
+        from retrieval.feedback import feedback_path
+
+        return feedback_path(Path(self.settings.index_dir))
 
     # ---------------------------------------------------------------- rebuilds
 
@@ -551,6 +620,7 @@ def _problem_text(load_error: str, build: BuildOutcome | None) -> str:
 __all__ = [
     "AdminDenied",
     "AppSettings",
+    "BadRequest",
     "BuildOutcome",
     "BuildStatus",
     "ChatService",

@@ -51,11 +51,12 @@ def server(tmp_path_factory: pytest.TempPathFactory, seed_index: Settings, embed
     assert service.start().ok
     app = load_app_module()
     demo = app.build_app(service)
-    app.launch(demo, service.app_settings, prevent_thread_lock=True, quiet=True)
+    app.launch(demo, service, prevent_thread_lock=True, quiet=True)
     try:
         yield Server(f"http://127.0.0.1:{service.app_settings.port}/", service, settings)
     finally:
         demo.close()
+        service.stop_watching()
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +122,8 @@ def test_an_emergency_at_the_end_of_a_long_message_gets_the_card_first(client, e
         assert answer["notes"]  # retrieval's copy was shortened, and the answer says so
     else:
         history, _ = client.predict(LONG_EMERGENCY, [], api_name="/chat")
-        assert history[1]["content"][0]["text"].startswith("**Immediate action required")
+        reply = history[1]["content"][0]["text"]
+        assert reply.startswith('<div class="care-card" role="alert">\n\n**Immediate action required')
 
 
 def test_chat_endpoint(client) -> None:  # type: ignore[no-untyped-def]
@@ -132,8 +134,8 @@ def test_chat_endpoint(client) -> None:  # type: ignore[no-untyped-def]
     assert history[0]["content"][0]["text"] == r"Is heat or ice better for a sore back? \<b\>now\</b\>"
     reply = history[1]["content"][0]["text"]
     assert "*Source: " in reply and "not medical advice" in reply and "<mark>" in reply
-    panels = [m for m in history[2:] if (m.get("metadata") or {}).get("title", "").startswith("Read the whole article")]
-    assert panels and all(p["metadata"]["status"] == "done" for p in panels)
+    # One reply message: each passage links to itself in its article (no whole articles inline).
+    assert len(history) == 2 and reply.count("](article/") == 3
     # The conversation continues from the history it is given.
     longer, _ = client.predict("What stretches help sciatica?", history, api_name="/chat")
     assert longer[: len(history)] == history and len(longer) > len(history)

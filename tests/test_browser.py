@@ -63,11 +63,12 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, seed_index: Settings, embe
     import app
 
     demo = app.build_app(service)
-    app.launch(demo, service.app_settings, prevent_thread_lock=True, quiet=True)
+    app.launch(demo, service, prevent_thread_lock=True, quiet=True)
     try:
         yield f"http://127.0.0.1:{service.app_settings.port}/"
     finally:
         demo.close()
+        service.stop_watching()
 
 
 @pytest.fixture(scope="module")

@@ -347,7 +347,7 @@ def test_manifest_that_disagrees_with_the_vectors_via_the_app(mismatched: Librar
         assert not service.start().ok
         app = load_app_module()
         demo = app.build_app(service)
-        app.launch(demo, service.app_settings, prevent_thread_lock=True, quiet=True)
+        app.launch(demo, service, prevent_thread_lock=True, quiet=True)
         try:
             client = Client(f"http://127.0.0.1:{service.app_settings.port}/", verbose=False)
             with pytest.raises(Exception) as error:
@@ -358,6 +358,7 @@ def test_manifest_that_disagrees_with_the_vectors_via_the_app(mismatched: Librar
             assert "is inconsistent" in history[-1]["content"][0]["text"]
         except BaseException:
             demo.close()
+            service.stop_watching()
             raise
     try:
         deadline = time.monotonic() + 120
@@ -372,6 +373,7 @@ def test_manifest_that_disagrees_with_the_vectors_via_the_app(mismatched: Librar
         assert answer["covered"] and answer["passages"] and "not medical advice" in answer["disclaimer"]
     finally:
         demo.close()
+        service.stop_watching()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,97 @@
+"""One browser conversation as plain JSON: what the chat shows and what each answer was.
+
+The page keeps it server-side for the session (``gr.State``), so a turn sends only the new
+question, never the history; and in the browser's local storage (``gr.BrowserState``), so the
+chat survives a reload. Shape::
+
+    {"messages": [chat messages], "turns": [{"question", "asked", "reply", "sources", "text"}]}
+
+``turns[i]["reply"]`` is the index in ``messages`` of turn i's answer (what a like refers to),
+``text`` its plain-text form (what Copy copies).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from retrieval import chat_view
+from retrieval.followup import Turn, answer_turn
+
+if TYPE_CHECKING:
+    from retrieval.service import ChatService
+
+Conversation = dict[str, Any]
+
+
+def new() -> Conversation:
+    return {"messages": [], "turns": []}
+
+
+def valid(saved: Any) -> Conversation:
+    """A conversation read back from the browser, or a new one if it is not one of ours."""
+    if not isinstance(saved, dict) or not isinstance(saved.get("messages"), list) or not isinstance(saved.get("turns"), list):
+        return new()
+    messages = [m for m in saved["messages"] if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
+    if len(messages) != len(saved["messages"]):
+        return new()
+    return {"messages": messages, "turns": [t for t in saved["turns"] if isinstance(t, dict)]}
+
+
+def with_question(conversation: Conversation, question: str) -> Conversation:
+    """The conversation with the user's message shown (before the answer arrives)."""
+    return {**conversation, "messages": [*conversation["messages"], chat_view.question_message(question)]}
+
+
+def with_answer(service: ChatService, conversation: Conversation, question: str, *, k: int | None = None) -> Conversation:
+    """Answer ``question`` (already shown by :func:`with_question`) as the next turn."""
+    from retrieval.service import ServiceUnavailable
+
+    turns = conversation["turns"]
+    previous = Turn(turns[-1]["question"], turns[-1]["asked"]) if turns else None
+    messages = list(conversation["messages"])
+    try:
+        turn, answer = answer_turn(lambda text: service.answer(text, k=k), question, previous)
+    except ServiceUnavailable as problem:
+        return {**conversation, "messages": [*messages, chat_view.problem_message(str(problem))]}
+    asked = turn.asked if turn.is_follow_up else ""
+    messages.extend(chat_view.answer_messages(answer, asked=asked))
+    record = {
+        "question": turn.question,
+        "asked": turn.asked,
+        "reply": len(messages) - 1,
+        "sources": sorted({p.chunk.doc_id for p in answer.passages}),
+        "text": chat_view.plain_text(question, answer, asked=asked),
+    }
+    return {"messages": messages, "turns": [*turns, record]}
+
+
+def turn_of_reply(conversation: Conversation, message_index: int) -> dict[str, Any] | None:
+    """The turn whose answer is ``messages[message_index]`` (for feedback on it)."""
+    return next((t for t in conversation["turns"] if t.get("reply") == message_index), None)
+
+
+def last_text(conversation: Conversation) -> str:
+    turns = conversation["turns"]
+    return str(turns[-1]["text"]) if turns else ""
+
+
+def storage_secret(index_dir: Path) -> str:
+    """The key that encrypts the chat saved in the browser, kept in ``index/app-data/`` so a
+    saved chat can still be read after the app restarts (a new random key if it cannot be kept)."""
+    import secrets
+
+    path = Path(index_dir) / "app-data" / "browser-key"
+    try:
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) >= 16:
+            return key
+    except (OSError, UnicodeDecodeError):
+        pass
+    key = secrets.token_urlsafe(24)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(key, encoding="ascii")
+    except OSError:
+        pass  # the chat is still saved, but only until the app restarts
+    return key
