@@ -163,17 +163,17 @@ def build_app(service: ChatService) -> Any:
             if not text or not text.strip():
                 return gr.skip(), "", "", chat
             chat = conversation.with_question(chat, text)
-            return chat["messages"], "", text, chat
+            return conversation.shown_messages(chat), "", text, chat
 
         def show_answer(text: str, chat: conversation.Conversation) -> tuple[Any, ...]:
             if not text:
-                return gr.skip(), chat, gr.skip(), gr.skip()
+                return gr.skip(), chat, gr.skip()
             chat = conversation.with_answer(service, chat, text)
-            return chat["messages"], chat, chat, conversation.last_text(chat)
+            return conversation.shown_messages(chat), chat, conversation.last_text(chat)
 
         def restore_chat(saved: Any) -> tuple[Any, ...]:
             chat = conversation.valid(saved)
-            return chat["messages"], chat, conversation.last_text(chat)
+            return conversation.shown_messages(chat), chat, conversation.last_text(chat)
 
         def clear_chat() -> tuple[Any, ...]:
             chat = conversation.new()
@@ -201,15 +201,20 @@ def build_app(service: ChatService) -> Any:
                 return history, ""
             return [*(history or []), *chat_view.reply_messages(service, text)], ""
 
-        turn_outputs = [chatbot, conversation_state, saved_chat, last_text]
         private = {"api_visibility": "private"}
-        question.submit(
-            show_question, [question, conversation_state], [chatbot, question, pending, conversation_state], queue=False, **private
-        ).then(show_answer, [pending, conversation_state], turn_outputs, **private).then(None, js=SCROLL_TO_ANSWER)
+
+        def wire_turn(trigger: Any, text: Any) -> None:
+            """Show the question at once, then the answer, then scroll to it and save the chat
+            in the browser (after the answer is on screen, so saving never delays it)."""
+            trigger(
+                show_question, [text, conversation_state], [chatbot, question, pending, conversation_state], queue=False, **private
+            ).then(
+                show_answer, [pending, conversation_state], [chatbot, conversation_state, last_text], **private
+            ).then(None, js=SCROLL_TO_ANSWER).then(lambda chat: chat, [conversation_state], [saved_chat], queue=False, **private)
+
+        wire_turn(question.submit, question)
         for button in examples:
-            button.click(
-                show_question, [button, conversation_state], [chatbot, question, pending, conversation_state], queue=False, **private
-            ).then(show_answer, [pending, conversation_state], turn_outputs, **private).then(None, js=SCROLL_TO_ANSWER)
+            wire_turn(button.click, button)
         clear_outputs = [chatbot, conversation_state, saved_chat, last_text, note_row]
         clear.click(clear_chat, None, clear_outputs, queue=False, **private)
         chatbot.clear(clear_chat, None, clear_outputs, queue=False, **private)  # its own bin icon

@@ -22,6 +22,12 @@ if TYPE_CHECKING:
     from retrieval.service import ChatService
 
 Conversation = dict[str, Any]
+SHOWN_TURNS = 10  # the chat shows the latest turns; the rest stay saved (and in Copy's history)
+HIDDEN_NOTE = {
+    "role": "assistant",
+    "content": "*Earlier questions in this conversation are not shown, to keep the chat quick. "
+    "Press “New conversation” to start afresh.*",
+}
 
 
 def new() -> Conversation:
@@ -66,9 +72,27 @@ def with_answer(service: ChatService, conversation: Conversation, question: str,
     return {"messages": messages, "turns": [*turns, record]}
 
 
-def turn_of_reply(conversation: Conversation, message_index: int) -> dict[str, Any] | None:
-    """The turn whose answer is ``messages[message_index]`` (for feedback on it)."""
-    return next((t for t in conversation["turns"] if t.get("reply") == message_index), None)
+def shown_messages(conversation: Conversation, limit: int = SHOWN_TURNS) -> list[dict[str, Any]]:
+    """What the chat shows: the messages of the latest ``limit`` questions, after a note when
+    earlier ones are hidden. The page re-draws every shown message on each turn, so showing a
+    bounded number keeps turn 30 as quick as turn 1."""
+    start = _first_shown(conversation, limit)
+    messages = conversation["messages"][start:]
+    return [HIDDEN_NOTE, *messages] if start else list(messages)
+
+
+def _first_shown(conversation: Conversation, limit: int) -> int:
+    questions = [i for i, m in enumerate(conversation["messages"]) if m.get("role") == "user"]
+    return questions[-limit] if len(questions) > limit else 0
+
+
+def turn_of_reply(conversation: Conversation, shown_index: int, limit: int = SHOWN_TURNS) -> dict[str, Any] | None:
+    """The turn whose answer is ``shown_messages(conversation)[shown_index]`` (for feedback on it)."""
+    start = _first_shown(conversation, limit)
+    if start and shown_index == 0:
+        return None  # the "earlier questions are not shown" note
+    index = shown_index + start - (1 if start else 0)
+    return next((t for t in conversation["turns"] if t.get("reply") == index), None)
 
 
 def last_text(conversation: Conversation) -> str:

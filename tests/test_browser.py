@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,6 +47,7 @@ ZORBLAX = (
     "exactly forty-three seconds while humming.\n"
 )
 EMERGENCY = "I can't feel my bum when I wipe and my back is killing me"
+CORPUS_OF: dict[str, Path] = {}  # app URL -> its corpus folder (for files dropped in by a test)
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +66,10 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, seed_index: Settings, embe
 
     demo = app.build_app(service)
     app.launch(demo, service, prevent_thread_lock=True, quiet=True)
+    url = f"http://127.0.0.1:{service.app_settings.port}/"
+    CORPUS_OF[url] = base / "corpus"
     try:
-        yield f"http://127.0.0.1:{service.app_settings.port}/"
+        yield url
     finally:
         demo.close()
         service.stop_watching()
@@ -111,18 +115,34 @@ def test_question_shows_sources_highlight_and_disclaimer(page) -> None:  # type:
     text = reply.inner_text()
     assert "Here is what the articles say" in text
     assert text.count("Source: ") == 3 and "back-pain-relief-sleep-posture.txt" in text
-    assert "It does not diagnose and is not medical advice" in text
+    assert "not medical advice, and it does not diagnose" in text
     assert reply.locator("mark").count() >= 1  # the highlighted sentence stands out
     # The notice about what the assistant is and is not is always on the page.
     assert page.get_by_text("What it is not:").is_visible()
-    # The whole article opens from its panel.
-    panel = page.get_by_text("Read the whole article: ").first
-    panel.click()
-    page.get_by_text("Source: ", exact=False).last.wait_for()
-    page.evaluate("document.querySelector('#chatbot .user-row').scrollIntoView({block: 'start'})")
-    page.evaluate("window.scrollTo(0, 0)")
+    # The user lands on the question and the start of its answer, not on the disclaimer.
+    assert reply.get_by_text("Here is what the articles say").is_visible()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "answer.png"))
+
+
+def test_read_it_in_the_article_opens_at_the_passage(page, app_url: str) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(page, "How should I sleep with low back pain?")
+    links = reply.get_by_role("link", name="Read it in the article")
+    assert links.count() == 3
+    href = links.first.get_attribute("href")
+    highlighted = reply.locator("mark").first.inner_text()
+    page.goto(app_url + href.lstrip("/"))
+    # Readable type and the article's own headings; the passage shaded and in view; its
+    # highlighted sentence marked.
+    assert page.locator("h1").inner_text() and page.locator("h2").count() >= 2
+    assert float(page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")) >= 16
+    passage = page.locator("#passage")
+    page.wait_for_function("document.querySelector('#passage').getBoundingClientRect().top < innerHeight")
+    assert passage.locator("mark").first.inner_text().strip() == highlighted.strip()
+    assert page.evaluate("window.scrollY") > 0  # it opened at the passage, not at the top
+    page.screenshot(path=str(ARTIFACTS / "article.png"))
+    page.goto(app_url + "article/no-such-article.txt")
+    assert "Article not found" in page.locator("h1").inner_text()
 
 
 def test_edge_sentence_is_shown_after_the_sentence_it_depends_on(page) -> None:  # type: ignore[no-untyped-def]
@@ -156,7 +176,6 @@ def test_example_question_is_answered_on_click(page) -> None:  # type: ignore[no
 def test_hostile_document_and_question_are_shown_as_text(page) -> None:  # type: ignore[no-untyped-def]
     question = 'What is the quokka manoeuvre? <img src=x onerror="window.__pwned = true"> <b>bold?</b> [x](javascript:alert(1))'
     reply = ask(page, question)
-    page.get_by_text("Read the whole article: The quokka manoeuvre").click()
     page.wait_for_timeout(500)
     assert page.evaluate("typeof window.__pwned") == "undefined"
     chat = page.locator("#chatbot")
@@ -172,6 +191,14 @@ def test_hostile_document_and_question_are_shown_as_text(page) -> None:  # type:
     assert chat.locator("img, script, iframe, b").count() == 0
     assert chat.locator("a[href^='javascript']").count() == 0
     page.screenshot(path=str(ARTIFACTS / "hostile.png"))
+    # The article page shows the hostile article as text too.
+    href = reply.get_by_role("link", name="Read it in the article").first.get_attribute("href")
+    assert "quokka" in href
+    page.goto(page.url.split("#")[0].rstrip("/") + "/" + href)
+    page.wait_for_selector("#passage")
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert "<script>window.__pwned = true</script>" in page.locator("main").inner_text()
+    assert page.locator("main img, main script, main iframe, main b, main a").count() == 0
 
 
 def test_emergency_shows_the_care_card_above_everything(page) -> None:  # type: ignore[no-untyped-def]
@@ -241,7 +268,7 @@ CONTRAST_JS = """
                              if (c.length < 4 || c[3] > 0) return c; } return [255, 255, 255]; };
   const ratio = el => { const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
                         return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
-  const texts = [...document.querySelectorAll('.notice p, .notice strong, #chatbot mark')];
+  const texts = [...document.querySelectorAll('.notice p, .notice strong, #chatbot mark, .care-card p, .care-card li, .care-card strong')];
   return texts.map(el => [el.tagName + ': ' + el.textContent.slice(0, 40), ratio(el)]);
 }
 """
@@ -258,12 +285,142 @@ def test_the_notice_and_highlights_are_readable_in_light_and_dark_mode(browser, 
         page.wait_for_selector("#question textarea")
         ask(page, "How should I sleep with low back pain?")
         page.wait_for_selector("#chatbot mark")
+        ask(page, EMERGENCY)
+        page.wait_for_selector("#chatbot .care-card")
         ratios = page.evaluate(CONTRAST_JS)
         assert any("call 999" in text for text, _ in ratios)
         assert any(text.startswith("MARK") for text, _ in ratios)
+        assert any(text.startswith("LI") for text, _ in ratios)  # the care card's bullets
         too_faint = [(text, round(r, 2)) for text, r in ratios if r < 4.5]
         assert too_faint == [], too_faint
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"answer-{scheme}.png"))
+    finally:
+        context.close()
+
+
+def test_a_follow_up_conversation_survives_a_reload_until_cleared(page) -> None:  # type: ignore[no-untyped-def]
+    ask(page, "How should I sleep with low back pain?")
+    second = ask(page, "and what about the pillow?")
+    assert "Answered as a follow-up to your last question" in second.inner_text()
+    assert "Source: back-pain-relief-sleep-posture.txt" in second.inner_text()
+    third = ask(page, "What stretches help lower back spasms?")  # a new topic stands alone
+    assert "Answered as a follow-up" not in third.inner_text() and "Source: " in third.inner_text()
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    page.wait_for_function("document.querySelectorAll('#chatbot .bot-row').length === 3", timeout=15_000)
+    assert "and what about the pillow?" in page.locator("#chatbot").inner_text()
+    # The conversation goes on from where it was.
+    fourth = ask(page, "how long do I hold each one?")
+    assert "Answered as a follow-up" in fourth.inner_text() and "Source: " in fourth.inner_text()
+    page.locator("#new-conversation").click()
+    page.wait_for_function("document.querySelectorAll('#chatbot .bot-row').length === 0")
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    page.wait_for_timeout(1500)
+    assert page.locator("#chatbot .bot-row").count() == 0
+
+
+def test_the_care_card_stands_out_and_comes_first(page) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(page, EMERGENCY)
+    card = reply.locator(".care-card")
+    assert card.count() == 1
+    style = card.evaluate("el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).borderLeftColor, getComputedStyle(el).borderLeftWidth]")
+    red, green, blue = [int(v) for v in style[0][style[0].index("(") + 1 : style[0].index(")")].split(",")[:3]]
+    assert red > green + 10 and red > blue + 10, style  # a red-tinted box
+    assert float(style[2].rstrip("px")) >= 6  # with a thick edge
+    assert reply.inner_text().strip().startswith("Immediate action required")
+    assert card.bounding_box()["y"] < reply.get_by_text("not medical advice").bounding_box()["y"]
+
+
+def test_copy_puts_plain_text_on_the_clipboard(browser, app_url: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        page.wait_for_selector("#question textarea")
+        ask(page, "What stretches help sciatica?")
+        page.locator("#copy-answer").click()
+        page.wait_for_function("navigator.clipboard.readText().then(t => t.length > 0)")
+        text = page.evaluate("navigator.clipboard.readText()")
+        assert text.startswith("Question: What stretches help sciatica?")
+        assert text.count("Source: ") == 3 and "not medical advice" in text
+        assert "**" not in text and "<mark>" not in text and "\\" not in text
+        assert len(text) < 6000  # the answer, not whole articles
+    finally:
+        context.close()
+
+
+def test_feedback_with_a_note_shows_in_the_documents_tab(page) -> None:  # type: ignore[no-untyped-def]
+    ask(page, "Is heat or ice better for a sore back?")
+    page.locator("#chatbot button[aria-label='Dislike']").last.click()
+    page.locator("#feedback-note textarea").fill("I wanted to know for how long")
+    page.get_by_role("button", name="Send note").click()
+    page.wait_for_selector("#feedback-note", state="hidden")
+    page.get_by_role("tab", name="Documents").click()
+    table = page.locator("#feedback-table")
+    table.get_by_text("I wanted to know for how long").wait_for()
+    assert "not helpful" in table.inner_text() and "Is heat or ice better for a sore back?" in table.inner_text()
+
+
+def test_remove_asks_first_and_restore_brings_the_article_back(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("tab", name="Documents").click()
+    page.get_by_text("Articles in the library").wait_for()
+    page.locator("#to-remove input").click()
+    page.get_by_role("option", name="What is waist and leg soreness (waist-and-leg-soreness.txt)").click()
+    page.locator("#remove").click()
+    confirm = page.locator("#confirm-remove")
+    confirm.wait_for()
+    assert "Move waist-and-leg-soreness.txt to the trash?" in confirm.inner_text()
+    assert "waist-and-leg-soreness.txt" in page.locator(".doc-table").first.inner_text()  # nothing happened yet
+    page.locator("#confirm").click()
+    page.locator("#upload-result").get_by_text("Index updated").wait_for(timeout=120_000)
+    assert "to the trash" in page.locator("#upload-result").inner_text()
+    assert "waist-and-leg-soreness.txt" not in page.locator(".doc-table").first.inner_text()
+    page.locator("#to-restore input").click()
+    page.get_by_role("option", name="waist-and-leg-soreness.txt", exact=False).first.click()
+    page.locator("#restore").click()
+    page.locator("#upload-result").get_by_text("Restored").wait_for(timeout=120_000)
+    page.locator("#upload-result").get_by_text("Index updated").wait_for(timeout=120_000)
+    assert "waist-and-leg-soreness.txt" in page.locator(".doc-table").first.inner_text()
+
+
+def test_a_file_dropped_into_the_corpus_folder_shows_up(page, app_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    corpus = CORPUS_OF[app_url]
+    (corpus / "dropped-in-zorblax.txt").write_text(ZORBLAX, encoding="utf-8")
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            reply = ask(page, "Who first described the Zorblax stretch?")
+            if "Source: dropped-in-zorblax.txt" in reply.inner_text():
+                break
+            assert time.monotonic() < deadline, "a file copied into corpus/ was not answered from within 30 s"
+            time.sleep(1)
+        page.get_by_role("tab", name="Documents").click()
+        page.locator(".doc-table").first.get_by_text("The Zorblax stretch for stiff hamstrings").wait_for()
+    finally:
+        (corpus / "dropped-in-zorblax.txt").unlink()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_on_a_phone_the_input_is_in_view_and_tables_fit(browser, app_url: str, scheme: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        box = page.locator("#question textarea").bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844, box  # no scrolling needed to ask
+        reply = ask(page, EMERGENCY)
+        card = reply.locator(".care-card").bounding_box()
+        assert card is not None and 0 <= card["y"] < 844  # the card is on screen once the answer arrives
+        page.screenshot(path=str(ARTIFACTS / f"phone-{scheme}.png"))
+        page.get_by_role("tab", name="Documents").click()
+        page.get_by_text("Articles in the library").wait_for()
+        page.wait_for_timeout(500)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # nothing cut off at the side
+        for table in page.locator(".doc-table").all():
+            right = table.evaluate("el => el.getBoundingClientRect().right")
+            assert right <= 390 + 1
+        page.screenshot(path=str(ARTIFACTS / f"phone-documents-{scheme}.png"), full_page=True)
     finally:
         context.close()
