@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from retrieval import chat_view, conversation, feedback
+from retrieval import care, chat_view, conversation, feedback
 from retrieval.config import Settings
 from retrieval.errors import RetrievalError
 from retrieval.service import AdminDenied, AppSettings, ChatService, UploadRejected
@@ -83,7 +83,7 @@ def build_app(service: ChatService) -> Any:
     locked = admin.admin_mode == "off"
     with gr.Blocks(title="Back and leg pain articles", analytics_enabled=False) as demo:
         gr.Markdown(f"# {chat_view.TITLE}", elem_id="title")
-        gr.Markdown(chat_view.notice_markdown(service.settings.locale), elem_classes="notice")
+        notice = gr.Markdown(chat_view.notice_markdown(service.settings.locale), elem_classes="notice")
         conversation_state = gr.State(conversation.new())
         saved_chat = gr.BrowserState(
             None, storage_key="back-pain-articles-chat", secret=conversation.storage_secret(service.settings.index_dir)
@@ -124,6 +124,13 @@ def build_app(service: ChatService) -> Any:
                 clear = gr.Button("New conversation", size="sm", elem_id="new-conversation")
                 copy = gr.Button("Copy the last answer as text", size="sm", elem_id="copy-answer")
                 last_text = gr.Textbox(visible=False)
+            with gr.Accordion("Settings", open=False, elem_id="settings"):
+                with gr.Row():
+                    passages = gr.Slider(1, 10, value=service.settings.top_k, step=1, label="Passages per answer", elem_id="passages")
+                    region = gr.Dropdown(
+                        chat_view.locale_choices(), value=care.normalise_locale(service.settings.locale),
+                        label="Where you are (for emergency numbers)", elem_id="region",
+                    )
             api_trigger = gr.Button(visible=False)  # carries the /chat API (history in, history out)
         with gr.Tab("Documents") as documents_tab:
             summary = gr.Markdown()
@@ -165,10 +172,10 @@ def build_app(service: ChatService) -> Any:
             chat = conversation.with_question(chat, text)
             return conversation.shown_messages(chat), "", text, chat
 
-        def show_answer(text: str, chat: conversation.Conversation) -> tuple[Any, ...]:
+        def show_answer(text: str, chat: conversation.Conversation, k: float, locale: str) -> tuple[Any, ...]:
             if not text:
                 return gr.skip(), chat, gr.skip()
-            chat = conversation.with_answer(service, chat, text)
+            chat = conversation.with_answer(service, chat, text, k=int(k), locale=locale)
             return conversation.shown_messages(chat), chat, conversation.last_text(chat)
 
         def restore_chat(saved: Any) -> tuple[Any, ...]:
@@ -209,10 +216,11 @@ def build_app(service: ChatService) -> Any:
             trigger(
                 show_question, [text, conversation_state], [chatbot, question, pending, conversation_state], queue=False, **private
             ).then(
-                show_answer, [pending, conversation_state], [chatbot, conversation_state, last_text], **private
+                show_answer, [pending, conversation_state, passages, region], [chatbot, conversation_state, last_text], **private
             ).then(None, js=SCROLL_TO_ANSWER).then(lambda chat: chat, [conversation_state], [saved_chat], queue=False, **private)
 
         wire_turn(question.submit, question)
+        region.change(chat_view.notice_markdown, [region], [notice], queue=False, **private)
         for button in examples:
             wire_turn(button.click, button)
         clear_outputs = [chatbot, conversation_state, saved_chat, last_text, note_row]

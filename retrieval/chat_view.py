@@ -46,6 +46,14 @@ def notice_markdown(locale: str = "uk") -> str:
     )
 
 
+def locale_choices() -> list[tuple[str, str]]:
+    """(label, code) for the page's "Where you are" setting."""
+    from retrieval.care import LOCALES
+
+    names = {"uk": "United Kingdom", "us": "United States", "eu": "European Union"}
+    return [(f"{names.get(code, code.upper())} (emergency: {place.emergency_number})", code) for code, place in LOCALES.items()]
+
+
 def question_message(question: str) -> Message:
     """The user's question as typed, shown literally (no Markdown, no HTML)."""
     return {"role": "user", "content": escape_markdown(question.strip())}

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from retrieval.service import ChatService
 
 Conversation = dict[str, Any]
-SHOWN_TURNS = 10  # the chat shows the latest turns; the rest stay saved (and in Copy's history)
+SHOWN_TURNS = 5  # the chat shows the latest questions (Gradio re-draws every shown message on each update)
 HIDDEN_NOTE = {
     "role": "assistant",
     "content": "*Earlier questions in this conversation are not shown, to keep the chat quick. "
@@ -49,7 +49,9 @@ def with_question(conversation: Conversation, question: str) -> Conversation:
     return {**conversation, "messages": [*conversation["messages"], chat_view.question_message(question)]}
 
 
-def with_answer(service: ChatService, conversation: Conversation, question: str, *, k: int | None = None) -> Conversation:
+def with_answer(
+    service: ChatService, conversation: Conversation, question: str, *, k: int | None = None, locale: str | None = None
+) -> Conversation:
     """Answer ``question`` (already shown by :func:`with_question`) as the next turn."""
     from retrieval.service import ServiceUnavailable
 
@@ -57,7 +59,7 @@ def with_answer(service: ChatService, conversation: Conversation, question: str,
     previous = Turn(turns[-1]["question"], turns[-1]["asked"]) if turns else None
     messages = list(conversation["messages"])
     try:
-        turn, answer = answer_turn(lambda text: service.answer(text, k=k), question, previous)
+        turn, answer = answer_turn(lambda text: service.answer(text, k=k, locale=locale), question, previous)
     except ServiceUnavailable as problem:
         return {**conversation, "messages": [*messages, chat_view.problem_message(str(problem))]}
     asked = turn.asked if turn.is_follow_up else ""

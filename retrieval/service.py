@@ -320,12 +320,13 @@ class ChatService:
 
     # ---------------------------------------------------------------- asking
 
-    def answer(self, question: str, *, k: int | None = None) -> Answer:
-        """Answer one question, or raise ServiceUnavailable saying why not."""
+    def answer(self, question: str, *, k: int | None = None, locale: str | None = None) -> Answer:
+        """Answer one question, or raise ServiceUnavailable saying why not. ``locale`` picks the
+        emergency numbers and services named (default: the app's RETRIEVAL_LOCALE)."""
         from retrieval.answer import answer_question
 
         retriever = self._ready_retriever()
-        return answer_question(retriever, question, k=k or self.settings.top_k)
+        return answer_question(retriever, question, k=k or self.settings.top_k, locale=locale)
 
     def ask_json(self, question: str, k: Any = None) -> dict[str, Any]:
         """Exactly what ``python -m retrieval ask --json`` prints for this question.

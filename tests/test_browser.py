@@ -424,3 +424,17 @@ def test_on_a_phone_the_input_is_in_view_and_tables_fit(browser, app_url: str, s
         page.screenshot(path=str(ARTIFACTS / f"phone-documents-{scheme}.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_settings_change_passages_and_emergency_numbers(page) -> None:  # type: ignore[no-untyped-def]
+    assert page.get_by_label("Your question").count() == 1  # the box has a label, not only a placeholder
+    page.get_by_text("Settings").click()
+    page.locator("#passages input[type=number]").fill("5")
+    page.locator("#passages input[type=number]").press("Enter")
+    page.locator("#region input").click()
+    page.get_by_role("option", name="United States (emergency: 911)").click()
+    page.locator(".notice").get_by_text("call 911").wait_for()
+    reply = ask(page, "What stretches help sciatica?")
+    assert reply.inner_text().count("Source: ") == 5
+    card = ask(page, EMERGENCY)
+    assert "911" in card.inner_text().split("\n")[0] and "999" not in card.inner_text()
