@@ -90,12 +90,23 @@ def answer_markdown(answer: Answer, *, asked: str = "") -> str:
         if passage.highlight:
             escaped = _tidy_escapes(escape_markdown(passage.highlight))
             text = text.replace(f"**{escaped}**", f"<mark>{escaped}</mark>", 1)
-        parts.append(f"{text} · [Read it in the article]({article_link(passage)})")
+        parts.append(f"{text} · {match_label(passage.dense_score)} · [Read it in the article]({article_link(passage)})")
     if answer.safety_net_text:
         parts.append(f"**{answer.safety_net_text}**")
     parts.extend(f"_{escape_markdown(note)}_" for note in answer.notes)
     parts.append(f"*{chat_disclaimer(answer.locale)}*")
     return "\n\n".join(parts)
+
+
+# How closely a passage matches the question, from its cosine similarity. 0.40 is the
+# "not covered" threshold (coverage.DENSE_THRESHOLD); at 0.45 it declines 88% of off-topic
+# questions (EVALUATION.md, "Not covered"), so a passage well above it is a close match.
+MATCH_LEVELS = ((0.55, "close match"), (0.40, "partial match"), (-1.0, "loose match"))
+
+
+def match_label(similarity: float) -> str:
+    """A visible sign of how well a passage matches: "close match", "partial match" or "loose match"."""
+    return next(label for floor, label in MATCH_LEVELS if similarity >= floor)
 
 
 def plain_text(question: str, answer: Answer, *, asked: str = "") -> str:

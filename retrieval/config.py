@@ -20,14 +20,14 @@ DEFAULT_BACKEND = "onnx"
 _SWITCH_WORDS = {"on": True, "1": True, "true": True, "yes": True, "off": False, "0": False, "false": False, "no": False}
 
 
-def _on_or_off(value: str) -> bool:
+def on_or_off(value: str) -> bool:
     word = value.strip().lower()
     if word not in _SWITCH_WORDS:
         raise ValueError(value)
     return _SWITCH_WORDS[word]
 
 
-_on_or_off.__name__ = "switch: use on or off"  # read by env_values' error message
+on_or_off.__name__ = "switch: use on or off"  # read by env_values' error message
 
 # Environment variable -> (field name, converter).
 _ENV_FIELDS = {
@@ -41,7 +41,7 @@ _ENV_FIELDS = {
     "RETRIEVAL_LOCALE": ("locale", str),
     "RETRIEVAL_MAX_QUESTION_CHARS": ("max_question_chars", int),
     "RETRIEVAL_SEARCH_MODE": ("search_mode", str),
-    "RETRIEVAL_SENTENCE_VECTORS": ("sentence_vectors", _on_or_off),
+    "RETRIEVAL_SENTENCE_VECTORS": ("sentence_vectors", on_or_off),
 }
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from retrieval.config import Settings, env_values
+from retrieval.config import Settings, env_values, on_or_off
 from retrieval.errors import RetrievalError
 
 if TYPE_CHECKING:
@@ -96,6 +96,7 @@ _APP_ENV_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "RETRIEVAL_MAX_UPLOAD_MB": ("max_upload_mb", float),
     "RETRIEVAL_ADMIN_PASSWORD": ("admin_password", str),
     "RETRIEVAL_CONCURRENCY": ("concurrency", int),
+    "RETRIEVAL_WATCH": ("watch", on_or_off),
 }
 
 
@@ -104,7 +105,7 @@ class AppSettings:
     """Server settings (the pipeline's own live in :class:`Settings`).
 
     Environment: RETRIEVAL_HOST, RETRIEVAL_PORT, RETRIEVAL_MAX_UPLOAD_MB,
-    RETRIEVAL_ADMIN_PASSWORD, RETRIEVAL_CONCURRENCY.
+    RETRIEVAL_ADMIN_PASSWORD, RETRIEVAL_CONCURRENCY, RETRIEVAL_WATCH.
     """
 
     host: str = "127.0.0.1"
@@ -113,6 +114,9 @@ class AppSettings:
     admin_password: str = field(default="", repr=False)
     # Questions answered at once; each is one short CPU-bound encode, so about the core count.
     concurrency: int = 4
+    # Watch corpus/ and rebuild on changes. "off" where something else builds the index (a
+    # cron job, another replica) or the folder is on storage without change notifications.
+    watch: bool = True
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> AppSettings:

@@ -82,6 +82,11 @@ def test_chat_answer_has_card_first_links_and_a_short_disclaimer(service: ChatSe
     answer = service.answer("How should I sleep with low back pain?")
     markdown = chat_view.answer_markdown(answer)
     assert markdown.count("[Read it in the article](article/") == len(answer.passages)
+    # Each passage carries a sign of how well it matches; the first one of a covered answer is
+    # at least a partial match (it passed the "not covered" gate).
+    labels = [label for line in markdown.splitlines() for _, label in chat_view.MATCH_LEVELS if f"· {label} ·" in line]
+    assert len(labels) == len(answer.passages) and labels[0] in ("close match", "partial match")
+    assert chat_view.match_label(0.7) == "close match" and chat_view.match_label(0.1) == "loose match"
     assert markdown.rstrip().endswith("In an emergency, call 999.*") and len(markdown.splitlines()[-1]) < 120
 
 

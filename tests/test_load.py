@@ -41,7 +41,8 @@ pytestmark = pytest.mark.slow
 
 
 def environment() -> dict[str, str]:
-    return clean_environment()
+    # The CLI rebuilds the folder the app serves; the app's own watcher would beat it to it.
+    return clean_environment(RETRIEVAL_WATCH="off")
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path, Path, list[Path]]]:
     corpus.mkdir()
     for path in articles[:40]:
         shutil.copy(path, corpus / path.name)
-    with app_process(corpus, index, tmp_path / "app.log", args=("--host", "127.0.0.1"), timeout=300) as url:
+    with app_process(corpus, index, tmp_path / "app.log", args=("--host", "127.0.0.1"), env=environment(), timeout=300) as url:
         yield url, corpus, index, articles[40:]
 
 
