@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test test-fast index bench eval clean-index help
+.PHONY: setup run test test-fast index cluster-build bench eval clean-index help
 
 help:
 	@echo "make run    start the chat on http://127.0.0.1:7860 (builds the index if missing or stale)"
@@ -15,6 +15,7 @@ help:
 	@echo "make index  update the index from corpus/ (only new and changed articles are embedded)"
 	@echo "make eval   retrieval quality on the evaluation sets"
 	@echo "make bench  speed benchmarks (see BENCHMARKS.md)"
+	@echo "make cluster-build  update the index on a Ray cluster (RAY_ADDRESS, or a local one)"
 
 setup: $(STAMP)
 
@@ -24,7 +25,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,cluster]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -32,6 +33,9 @@ run: $(STAMP)
 
 index: $(STAMP)
 	$(PY) -m retrieval build
+
+cluster-build: $(STAMP)
+	$(PY) -m retrieval build --cluster ray
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -102,6 +102,10 @@ class OnnxSentenceEncoder:
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        threads = os.environ.get("RETRIEVAL_ONNX_THREADS", "")
+        if threads.isdigit() and int(threads) > 0:  # a cluster actor owns one CPU, not the machine
+            options.intra_op_num_threads = int(threads)
+            options.inter_op_num_threads = 1
         session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
         return cls(session, path, dimension, pooling)
 

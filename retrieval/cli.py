@@ -74,22 +74,27 @@ def main() -> None:
 @model_option
 @click.option("--full", is_flag=True, help="Re-embed everything instead of only what changed.")
 @click.option("--wait", "wait_seconds", type=float, default=0.0, show_default=True, help="Seconds to wait if another build holds the lock.")
+@click.option("--cluster", envvar="RETRIEVAL_CLUSTER", default="", metavar="ray",
+              help="Read, chunk and embed on a Ray cluster (RAY_ADDRESS, or a local one) [env RETRIEVAL_CLUSTER].")
 @json_option
 @_friendly_errors
-def build(corpus_dir: Path | None, index_dir: Path | None, model: str | None, full: bool, wait_seconds: float, as_json: bool) -> None:
+def build(corpus_dir: Path | None, index_dir: Path | None, model: str | None, full: bool, wait_seconds: float, cluster: str, as_json: bool) -> None:
     """Build or update the index, embedding only new and changed documents.
 
     \b
     Examples:
       python -m retrieval build
       python -m retrieval build --full --json
+      RAY_ADDRESS=10.0.0.5:6379 python -m retrieval build --cluster ray
     """
+    from retrieval.cluster import stages_for
     from retrieval.indexing import build_index
 
     settings = _settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
+    stages = stages_for(cluster.strip().lower())
     progress = None if as_json or not sys.stderr.isatty() else _TerminalProgress()
     try:
-        report = build_index(settings, full=full, progress=progress, wait_seconds=wait_seconds)
+        report = build_index(settings, full=full, progress=progress, wait_seconds=wait_seconds, stages=stages)
     finally:
         if progress:
             progress.close()

@@ -16,20 +16,20 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from retrieval.chunking import Chunk, chunk_text
-from retrieval.cleaning import clean_text
+from retrieval.chunking import Chunk
 from retrieval.config import Settings
 from retrieval.dedup import deduplicate
 from retrieval.embeddings import Embedder, SentenceTransformerEmbedder
-from retrieval.errors import BuildLockedError, CorpusError, DocumentRejected, IndexProblem, RetrievalError
+from retrieval.errors import BuildLockedError, CorpusError, IndexProblem, RetrievalError
 from retrieval.lexical import BM25_PARAMS
-from retrieval.reading import SUPPORTED_SUFFIXES, RawDocument, read_document
+from retrieval.reading import SUPPORTED_SUFFIXES, RawDocument
+from retrieval.stages import ChunkRequest, LocalStages, Stages
 from retrieval.store import (
     SENTENCE_DTYPE,
     IndexData,
@@ -94,16 +94,21 @@ def build_index(
     embedder: Embedder | None = None,
     progress: Progress | None = None,
     wait_seconds: float = 0.0,
+    stages: Stages | None = None,
 ) -> BuildReport:
-    """Bring ``settings.index_dir`` up to date with ``settings.corpus_dir``."""
+    """Bring ``settings.index_dir`` up to date with ``settings.corpus_dir``.
+
+    ``stages`` runs reading and cleaning, chunking and embedding: in this process by default,
+    or on a cluster (``retrieval.cluster.RayStages``); the result is the same index."""
     started = time.perf_counter()
     corpus_dir, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder {corpus_dir}/ does not exist: create it and add articles")
     embedder = embedder or SentenceTransformerEmbedder(settings.model, backend=settings.backend)
     report = BuildReport()
+    stages = stages or LocalStages()
     with index_lock(index_dir, wait_seconds=wait_seconds):
-        prepared = _prepare_documents(corpus_dir, report, progress)
+        prepared = _prepare_documents(corpus_dir, report, progress, stages)
         fault_point("read")
         if not prepared:
             raise CorpusError(_empty_corpus_message(corpus_dir, report))
@@ -117,26 +122,33 @@ def build_index(
         to_embed: list[Chunk] = []
         placement: list[tuple[int, int]] = []  # (position in chunks, position in to_embed)
         previous_rows: list[int | None] = []  # each chunk's row in the previous generation, if reused
+        # Documents in order: an unchanged one keeps its rows; a new or changed one is chunked
+        # (all of them at once, so a cluster can share the work) and its chunks embedded.
+        segments: list[tuple[list[int], int]] = []  # (reused rows, -1) or ([], index into new_documents)
+        new_documents: list[_Prepared] = []
         for doc in prepared:
             old = old_docs.get(doc.doc_id)
             if previous is not None and old and old.get("sha256") == doc.content_hash:
                 rows = rows_of.get(doc.doc_id, [])
-                chunks.extend(previous.chunks[i] for i in rows)
-                previous_rows.extend(rows)
-                vectors.append(previous.vectors[rows])
+                segments.append((rows, -1))
                 report.reused += len(rows)
                 report.unchanged_documents += 1
                 continue
             (report.changed_documents if old else report.added_documents).append(doc.doc_id)
-            for chunk in chunk_text(
-                doc.doc_id,
-                doc.title,
-                doc.text,
-                count_tokens=embedder.count_tokens,
-                max_tokens=min(settings.chunk_tokens, embedder.max_tokens),
-                overlap_sentences=settings.overlap_sentences,
-                embed_title=settings.embed_title,
-            ):
+            segments.append(([], len(new_documents)))
+            new_documents.append(doc)
+        max_tokens = min(settings.chunk_tokens, embedder.max_tokens)
+        chunked = stages.chunk(
+            [ChunkRequest(d.doc_id, d.title, d.text, max_tokens, settings.overlap_sentences, settings.embed_title) for d in new_documents],
+            embedder.count_tokens,
+        )
+        for rows, new in segments:
+            if new < 0 and previous is not None:
+                chunks.extend(previous.chunks[i] for i in rows)
+                previous_rows.extend(rows)
+                vectors.append(previous.vectors[rows])
+                continue
+            for chunk in chunked[new]:
                 placement.append((len(chunks), len(to_embed)))
                 chunks.append(chunk)
                 previous_rows.append(None)
@@ -175,7 +187,7 @@ def build_index(
 
         sentences = _SentencePlan(chunks, previous_rows, previous) if settings.sentence_vectors else None
         sentence_texts = sentences.to_embed if sentences is not None else []
-        new_vectors = _embed(embedder, to_embed, settings, progress, extra=sentence_texts)
+        new_vectors = _embed(embedder, to_embed, settings, progress, extra=sentence_texts, stages=stages)
         fault_point("embed")
         new_vectors, new_sentence_vectors = new_vectors[: len(to_embed)], new_vectors[len(to_embed) :]
         matrix = _assemble(vectors, placement, new_vectors, embedder)
@@ -274,28 +286,16 @@ def discover_files(corpus_dir: Path, report: BuildReport) -> list[tuple[Path, st
     return found
 
 
-def _prepare_documents(corpus_dir: Path, report: BuildReport, progress: Progress | None) -> list[_Prepared]:
+def _prepare_documents(corpus_dir: Path, report: BuildReport, progress: Progress | None, stages: Stages) -> list[_Prepared]:
     files = discover_files(corpus_dir, report)
     cleaned: dict[str, tuple[RawDocument, str, int, dict[str, int]]] = {}
-    for done, (path, doc_id) in enumerate(files, 1):
-        try:
-            document = read_document(path, doc_id)
-        except DocumentRejected as rejected:
-            report.skipped.append({"path": doc_id, "reason": rejected.reason})
+    for item in stages.clean(files, progress):
+        if item.document is None:
+            report.skipped.append({"path": item.doc_id, "reason": item.skipped})
             continue
-        result = clean_text(document.text, title=document.title)
-        if not result.text.strip("\f \n"):
-            report.skipped.append({"path": doc_id, "reason": "nothing left after removing web-page junk"})
-            continue
-        removals: dict[str, int] = {}
-        for removal in result.removed:
-            removals[removal.reason] = removals.get(removal.reason, 0) + len(removal.text)
-        report.notes.extend(f"{doc_id}: {note}" for note in document.notes)
-        if result.title != document.title:
-            document = replace(document, title=result.title)
-        cleaned[doc_id] = (document, result.text, result.chars_in, removals)
-        if progress:
-            progress("reading", done, len(files))
+        report.notes.extend(f"{item.doc_id}: {note}" for note in item.document.notes)
+        cleaned[item.doc_id] = (item.document, item.text, item.chars_in, dict(item.removals))
+    cleaned = {doc_id: cleaned[doc_id] for _, doc_id in files if doc_id in cleaned}  # the files' order, whatever the stages'
     deduplicated = deduplicate({doc_id: value[1] for doc_id, value in cleaned.items()})
     prepared = []
     for doc_id, (document, _, chars_in, removals) in cleaned.items():
@@ -368,7 +368,13 @@ def _rows_by_document(previous: IndexData) -> dict[str, list[int]]:
 
 
 def _embed(
-    embedder: Embedder, chunks: list[Chunk], settings: Settings, progress: Progress | None, *, extra: Sequence[str] = ()
+    embedder: Embedder,
+    chunks: list[Chunk],
+    settings: Settings,
+    progress: Progress | None,
+    *,
+    extra: Sequence[str] = (),
+    stages: Stages | None = None,
 ) -> np.ndarray:
     """The chunks' vectors, then ``extra`` texts' (sentences), in one pass with one progress count."""
     texts = [chunk.embedded_text(embed_title=settings.embed_title) for chunk in chunks] + list(extra)
@@ -382,7 +388,7 @@ def _embed(
 
     if progress:
         progress("embedding", 0, len(texts))
-    return embedder.embed(texts, progress=advance)
+    return (stages or LocalStages()).embed(embedder, texts, advance)
 
 
 class _SentencePlan:

@@ -51,6 +51,11 @@ class RawDocument:
 
 def read_document(path: Path, doc_id: str) -> RawDocument:
     """Read ``path`` into a :class:`RawDocument`; raise DocumentRejected with the reason."""
+    return parse_document(read_bytes(path), doc_id, path.name)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, after the checks that need no parsing (type, empty, size)."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentRejected(
@@ -65,10 +70,15 @@ def read_document(path: Path, doc_id: str) -> RawDocument:
             raise DocumentRejected(
                 f"file is {size / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES // (1024 * 1024)} MB"
             )
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
         raise DocumentRejected(f"cannot read file: {error.strerror or error}") from None
 
+
+def parse_document(data: bytes, doc_id: str, name: str) -> RawDocument:
+    """A file's bytes (named ``name``) as a :class:`RawDocument`: what a cluster worker runs."""
+    path = Path(name)
+    suffix = path.suffix.lower()
     raw_sha256 = hashlib.sha256(data).hexdigest()
     notes: list[str] = []
     if suffix in PDF_SUFFIXES:
