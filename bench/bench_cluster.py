@@ -74,11 +74,41 @@ def throughput(urls: list[str], clients: int = 16, seconds: float = 30.0) -> flo
     return count / (time.monotonic() - started)
 
 
+def start_head() -> str:
+    from ray._private.services import get_node_ip_address
+
+    from tests.apprunner import free_port
+
+    port = free_port()
+    subprocess.run([str(RAY), "start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"],
+                   env=env(), check=True, capture_output=True)
+    return f"{get_node_ip_address()}:{port}"
+
+
+def batch_sizes(corpus: Path, work: Path, sizes: list[int], lines: list[str], out: Path | None) -> int:
+    """The embedding batch size per actor call: one cluster build per size, same cluster."""
+    address = start_head()
+    try:
+        lines += ["| texts per actor call | cluster build, seconds |", "|---:|---:|"]
+        for size in sizes:
+            seconds, _ = timed_build(corpus, work / f"index-{size}", "--cluster", "ray", environment=env(RAY_ADDRESS=address, RETRIEVAL_CLUSTER_BATCH=str(size)))
+            lines.append(f"| {size} | {seconds:.1f} |")
+            print(lines[-1], flush=True)
+    finally:
+        subprocess.run([str(RAY), "stop", "--force"], env=env(), capture_output=True)
+    text = "\n".join(lines)
+    print(text)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=0, help="only the first N files (0: all 5,486)")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--skip-replicas", action="store_true")
+    parser.add_argument("--batches", default="", help="e.g. 64,256,1024: only cluster builds, one per embedding batch size")
     args = parser.parse_args()
     from ray._private.services import get_node_ip_address
 
@@ -93,6 +123,8 @@ def main() -> int:
     files = len(list(corpus.glob("*.txt")))
     lines = [f"Machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; corpus: {files} MedQuAD files", ""]
 
+    if args.batches:
+        return batch_sizes(corpus, work, [int(b) for b in args.batches.split(",")], lines, args.out)
     local_seconds, local = timed_build(corpus, work / "index-local", environment=env())
     texts = local["embedded"] + local["embedded_sentences"]
     print(f"local: {local_seconds:.0f} s, {texts} texts", flush=True)

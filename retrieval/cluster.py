@@ -33,8 +33,11 @@ from retrieval.stages import ChunkRequest, CleanedFile, Progress, chunk_document
 
 INSTALL_HINT = "cluster builds need Ray: pip install -e '.[cluster]' (or pip install 'ray[data]')"
 CLUSTERS = ("ray",)
-EMBED_BATCH = 256  # texts per actor call (bench/bench_cluster.py: 64 -> 256 cut overhead, 1024 gained nothing)
+# Texts per actor call; RETRIEVAL_CLUSTER_BATCH overrides it. Measured with
+# bench/bench_cluster.py --batches (BENCHMARKS.md, "Cluster builds").
+EMBED_BATCH = 256
 READ_BLOCK = 64  # files per reading task
+READ_WINDOW = 2048  # files whose bytes are in flight at once: the corpus streams through in windows
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
@@ -126,6 +129,15 @@ class RayStages:
     def cpus(self) -> int:
         return max(1, int(self.connect().cluster_resources().get("CPU", 1)))
 
+    def _run_iter(self, what: str, items: Iterator[Any]) -> Iterator[Any]:
+        """Like :meth:`_run`, for a stage that yields its results as they come."""
+        try:
+            yield from items
+        except ClusterError:
+            raise
+        except Exception as error:
+            raise ClusterError(f"the Ray cluster failed while {what}: {type(error).__name__}: {str(error)[:300]}") from None
+
     def _run(self, what: str, work: Callable[[], Any]) -> Any:
         try:
             return work()
@@ -142,24 +154,31 @@ class RayStages:
         ray = self.connect()
         import ray.data
 
-        def items() -> Iterator[dict[str, Any]]:
-            for position, (path, doc_id) in enumerate(files):
+        def window(start: int) -> list[dict[str, Any]]:
+            items = []
+            for position in range(start, min(start + READ_WINDOW, len(files))):
+                path, doc_id = files[position]
                 data, reason = file_bytes(path, doc_id)
-                yield {"position": position, "doc_id": doc_id, "name": path.name, "data": data or b"", "reason": reason}
+                items.append({"position": position, "doc_id": doc_id, "name": path.name, "data": data or b"", "reason": reason})
+            return items
 
-        def work() -> list[CleanedFile]:
-            dataset = ray.data.from_items(list(items()), override_num_blocks=max(1, len(files) // READ_BLOCK))
-            results: list[CleanedFile | None] = [None] * len(files)
+        def work() -> Iterator[CleanedFile]:
+            # The files' bytes leave this process a window at a time (memory stays bounded for
+            # any corpus size); within a window, blocks of READ_BLOCK files are cleaned in parallel.
             done = 0
-            for batch in dataset.map_batches(_clean_batch, batch_format="pandas").iter_batches(batch_size=None, batch_format="pandas"):
-                for position, item in zip(batch["position"], batch["item"]):
-                    results[int(position)] = item
-                    done += 1
-                if progress:
-                    progress("reading", done, len(files))
-            return [item for item in results if item is not None]
+            for start in range(0, len(files), READ_WINDOW):
+                items = window(start)
+                dataset = ray.data.from_items(items, override_num_blocks=max(1, len(items) // READ_BLOCK))
+                results: dict[int, CleanedFile] = {}
+                for batch in dataset.map_batches(_clean_batch, batch_format="pandas").iter_batches(batch_size=None, batch_format="pandas"):
+                    for position, item in zip(batch["position"], batch["item"]):
+                        results[int(position)] = item
+                    done += len(batch)
+                    if progress:
+                        progress("reading", done, len(files))
+                yield from (results[position] for position in sorted(results))
 
-        return iter(self._run("reading and cleaning the articles", work))
+        return self._run_iter("reading and cleaning the articles", work())
 
     def chunk(self, requests: Sequence[ChunkRequest], count_tokens: Callable[[Sequence[str]], list[int]]) -> list[list[Chunk]]:
         if not requests:
@@ -194,14 +213,14 @@ class RayStages:
             filled = np.zeros(len(texts), dtype=bool)
             dataset = ray.data.from_items(
                 [{"row": i, "text": text} for i, text in enumerate(texts)],
-                override_num_blocks=max(actors, len(texts) // EMBED_BATCH),
+                override_num_blocks=max(actors, len(texts) // embed_batch()),
             )
             # The model's name travels as class attributes, not constructor arguments (Ray warns
             # that constructor arguments in the object store may be lost when an actor restarts).
             actor = type("EmbedActor", (EmbedActor,), {"model_name": embedder.model_name, "backend": getattr(embedder, "backend", "onnx")})
             mapped = dataset.map_batches(
                 actor,
-                batch_size=EMBED_BATCH,
+                batch_size=embed_batch(),
                 batch_format="numpy",
                 # At least one actor: if a node dies, the build goes on with the actors left.
                 compute=ray.data.ActorPoolStrategy(min_size=1, max_size=actors),
@@ -217,6 +236,11 @@ class RayStages:
             return out
 
         return self._run("embedding the passages", work)
+
+
+def embed_batch() -> int:
+    value = os.environ.get("RETRIEVAL_CLUSTER_BATCH", "")
+    return int(value) if value.isdigit() and int(value) > 0 else EMBED_BATCH
 
 
 def _clean_batch(batch: Any) -> Any:
