@@ -6,8 +6,10 @@ errors become a one-line message on stderr and exit code 1 (2 for usage errors);
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -94,7 +96,13 @@ def build(corpus_dir: Path | None, index_dir: Path | None, model: str | None, fu
     stages = stages_for(cluster.strip().lower())
     progress = None if as_json or not sys.stderr.isatty() else _TerminalProgress()
     try:
-        report = build_index(settings, full=full, progress=progress, wait_seconds=wait_seconds, stages=stages)
+        # Only the report goes to stdout (``--json`` is a contract): anything a library prints
+        # while building (Ray's "(raylet) ..." lines about retried work, say) goes to stderr.
+        with _stdout_to_stderr():
+            try:
+                report = build_index(settings, full=full, progress=progress, wait_seconds=wait_seconds, stages=stages)
+            finally:
+                getattr(stages, "close", lambda: None)()  # a cluster connection: no late log lines
     finally:
         if progress:
             progress.close()
@@ -102,6 +110,22 @@ def build(corpus_dir: Path | None, index_dir: Path | None, model: str | None, fu
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
         return
     _print_build_report(report, settings)
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Any:
+    """Send this process's stdout (Python's and the file descriptor, which native code such as
+    Ray's core writes to) to stderr until the block ends."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 class _TerminalProgress:

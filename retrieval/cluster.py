@@ -126,6 +126,11 @@ class RayStages:
             context.print_on_execution_start = False
         return ray
 
+    def close(self) -> None:
+        """Disconnect from the cluster (a local one started for this build stops)."""
+        if self._ray.is_initialized():
+            self._ray.shutdown()
+
     def cpus(self) -> int:
         return max(1, int(self.connect().cluster_resources().get("CPU", 1)))
 
