@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -136,20 +137,12 @@ class RayStages:
 
     def _run_iter(self, what: str, items: Iterator[Any]) -> Iterator[Any]:
         """Like :meth:`_run`, for a stage that yields its results as they come."""
-        try:
+        with _failures(what):
             yield from items
-        except ClusterError:
-            raise
-        except Exception as error:
-            raise ClusterError(f"the Ray cluster failed while {what}: {type(error).__name__}: {str(error)[:300]}") from None
 
     def _run(self, what: str, work: Callable[[], Any]) -> Any:
-        try:
+        with _failures(what):
             return work()
-        except ClusterError:
-            raise
-        except Exception as error:  # the cluster went away, or a task failed for good
-            raise ClusterError(f"the Ray cluster failed while {what}: {type(error).__name__}: {str(error)[:300]}") from None
 
     # ------------------------------------------------------------------ stages
 
@@ -163,7 +156,7 @@ class RayStages:
             items = []
             for position in range(start, min(start + READ_WINDOW, len(files))):
                 path, doc_id = files[position]
-                data, reason = file_bytes(path, doc_id)
+                data, reason = file_bytes(path)
                 items.append({"position": position, "doc_id": doc_id, "name": path.name, "data": data or b"", "reason": reason})
             return items
 
@@ -185,19 +178,17 @@ class RayStages:
 
         return self._run_iter("reading and cleaning the articles", work())
 
-    def chunk(self, requests: Sequence[ChunkRequest], count_tokens: Callable[[Sequence[str]], list[int]]) -> list[list[Chunk]]:
+    def chunk(self, requests: Sequence[ChunkRequest], embedder: Any) -> list[list[Chunk]]:
         if not requests:
             return []
         ray = self.connect()
         import ray.data
 
-        model = getattr(getattr(count_tokens, "__self__", None), "model_name", None)
-
         def work() -> list[list[Chunk]]:
             rows = [{"position": i, "request": request} for i, request in enumerate(requests)]
             dataset = ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), self.cpus() * 4)))
             results: list[list[Chunk]] = [[] for _ in requests]
-            mapped = dataset.map_batches(_chunk_batch, batch_format="pandas", fn_kwargs={"model": model})
+            mapped = dataset.map_batches(_chunk_batch, batch_format="pandas", fn_kwargs={"model": embedder.model_name})
             for batch in mapped.iter_batches(batch_size=None, batch_format="pandas"):
                 for position, chunks in zip(batch["position"], batch["chunks"]):
                     results[int(position)] = list(chunks)
@@ -220,16 +211,14 @@ class RayStages:
                 [{"row": i, "text": text} for i, text in enumerate(texts)],
                 override_num_blocks=max(actors, len(texts) // embed_batch()),
             )
-            # The model's name travels as class attributes, not constructor arguments (Ray warns
-            # that constructor arguments in the object store may be lost when an actor restarts).
-            actor = type("EmbedActor", (EmbedActor,), {"model_name": embedder.model_name, "backend": getattr(embedder, "backend", "onnx")})
             mapped = dataset.map_batches(
-                actor,
+                EmbedActor,
                 batch_size=embed_batch(),
                 batch_format="numpy",
                 # At least one actor: if a node dies, the build goes on with the actors left.
                 compute=ray.data.ActorPoolStrategy(min_size=1, max_size=actors),
                 num_cpus=1,
+                fn_constructor_kwargs={"model_name": embedder.model_name, "backend": getattr(embedder, "backend", "onnx")},
             )
             for batch in mapped.iter_batches(batch_size=None, batch_format="numpy"):
                 rows = batch["row"].astype(np.int64)
@@ -241,6 +230,17 @@ class RayStages:
             return out
 
         return self._run("embedding the passages", work)
+
+
+@contextmanager
+def _failures(what: str) -> Iterator[None]:
+    """Any error from Ray inside the block becomes a ClusterError saying which stage failed."""
+    try:
+        yield
+    except ClusterError:
+        raise
+    except Exception as error:  # the cluster went away, or a task failed for good
+        raise ClusterError(f"the Ray cluster failed while {what}: {type(error).__name__}: {str(error)[:300]}") from None
 
 
 def embed_batch() -> int:
@@ -256,26 +256,23 @@ def _clean_batch(batch: Any) -> Any:
     return batch.assign(item=items)[["position", "item"]]
 
 
-def _chunk_batch(batch: Any, model: str | None = None) -> Any:
+def _chunk_batch(batch: Any, model: str) -> Any:
     """Ray task: chunk a block of documents with the model's own tokenizer (no model weights)."""
     from retrieval.embeddings import SentenceTransformerEmbedder
 
-    counter = SentenceTransformerEmbedder(model) if model else SentenceTransformerEmbedder()
+    counter = SentenceTransformerEmbedder(model)
     return batch.assign(chunks=[chunk_document(request, counter.count_tokens) for request in batch["request"]])[["position", "chunks"]]
 
 
 class EmbedActor:
     """Ray actor: loads the model once, then embeds batches of texts."""
 
-    model_name = ""
-    backend = "onnx"
-
-    def __init__(self) -> None:
+    def __init__(self, model_name: str, backend: str) -> None:
         os.environ.update(OFFLINE)
         os.environ["RETRIEVAL_ONNX_THREADS"] = "1"  # one CPU per actor: no oversubscription
         from retrieval.embeddings import SentenceTransformerEmbedder
 
-        self.embedder = SentenceTransformerEmbedder(self.model_name, backend=self.backend)
+        self.embedder = SentenceTransformerEmbedder(model_name, backend=backend)
         self.embedder.embed(["warm up"])
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

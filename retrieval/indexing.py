@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,7 +29,7 @@ from retrieval.embeddings import Embedder, SentenceTransformerEmbedder
 from retrieval.errors import BuildLockedError, CorpusError, IndexProblem, RetrievalError
 from retrieval.lexical import BM25_PARAMS
 from retrieval.reading import SUPPORTED_SUFFIXES, RawDocument
-from retrieval.stages import ChunkRequest, LocalStages, Stages
+from retrieval.stages import ChunkRequest, LocalStages, Progress, Stages
 from retrieval.store import (
     SENTENCE_DTYPE,
     IndexData,
@@ -43,9 +43,6 @@ from retrieval.store import (
 )
 
 LOCK_FILE = ".lock"
-# progress(stage, done, total): stage is "reading" (documents) or "embedding" (passages and
-# their sentences).
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -140,7 +137,7 @@ def build_index(
         max_tokens = min(settings.chunk_tokens, embedder.max_tokens)
         chunked = stages.chunk(
             [ChunkRequest(d.doc_id, d.title, d.text, max_tokens, settings.overlap_sentences, settings.embed_title) for d in new_documents],
-            embedder.count_tokens,
+            embedder,
         )
         for rows, new in segments:
             if new < 0 and previous is not None:
@@ -295,7 +292,6 @@ def _prepare_documents(corpus_dir: Path, report: BuildReport, progress: Progress
             continue
         report.notes.extend(f"{item.doc_id}: {note}" for note in item.document.notes)
         cleaned[item.doc_id] = (item.document, item.text, item.chars_in, dict(item.removals))
-    cleaned = {doc_id: cleaned[doc_id] for _, doc_id in files if doc_id in cleaned}  # the files' order, whatever the stages'
     deduplicated = deduplicate({doc_id: value[1] for doc_id, value in cleaned.items()})
     prepared = []
     for doc_id, (document, _, chars_in, removals) in cleaned.items():
@@ -374,7 +370,7 @@ def _embed(
     progress: Progress | None,
     *,
     extra: Sequence[str] = (),
-    stages: Stages | None = None,
+    stages: Stages,
 ) -> np.ndarray:
     """The chunks' vectors, then ``extra`` texts' (sentences), in one pass with one progress count."""
     texts = [chunk.embedded_text(embed_title=settings.embed_title) for chunk in chunks] + list(extra)
@@ -388,7 +384,7 @@ def _embed(
 
     if progress:
         progress("embedding", 0, len(texts))
-    return (stages or LocalStages()).embed(embedder, texts, advance)
+    return stages.embed(embedder, texts, advance)
 
 
 class _SentencePlan:

@@ -24,6 +24,8 @@ from retrieval.cleaning import clean_text
 from retrieval.errors import DocumentRejected
 from retrieval.reading import RawDocument, parse_document, read_bytes
 
+# progress(stage, done, total): stage is "reading" (documents) or "embedding" (passages and
+# their sentences).
 Progress = Callable[[str, int, int], None]
 
 
@@ -80,7 +82,7 @@ def chunk_document(request: ChunkRequest, count_tokens: Callable[[Sequence[str]]
     )
 
 
-def file_bytes(path: Path, doc_id: str) -> tuple[bytes | None, str]:
+def file_bytes(path: Path) -> tuple[bytes | None, str]:
     """(bytes, "") or (None, why the file cannot be read)."""
     try:
         return read_bytes(path), ""
@@ -89,11 +91,13 @@ def file_bytes(path: Path, doc_id: str) -> tuple[bytes | None, str]:
 
 
 class Stages(Protocol):
+    """Each stage returns its results in the order of its input."""
+
     name: str
 
     def clean(self, files: Sequence[tuple[Path, str]], progress: Progress | None) -> Iterator[CleanedFile]: ...
 
-    def chunk(self, requests: Sequence[ChunkRequest], count_tokens: Callable[[Sequence[str]], list[int]]) -> list[list[Chunk]]: ...
+    def chunk(self, requests: Sequence[ChunkRequest], embedder) -> list[list[Chunk]]: ...  # type: ignore[no-untyped-def]
 
     def embed(self, embedder, texts: Sequence[str], progress: Callable[[int], None]) -> np.ndarray: ...  # type: ignore[no-untyped-def]
 
@@ -105,13 +109,13 @@ class LocalStages:
 
     def clean(self, files: Sequence[tuple[Path, str]], progress: Progress | None) -> Iterator[CleanedFile]:
         for done, (path, doc_id) in enumerate(files, 1):
-            data, reason = file_bytes(path, doc_id)
+            data, reason = file_bytes(path)
             yield clean_file(doc_id, data, path.name) if data is not None else CleanedFile(doc_id, skipped=reason)
             if progress:
                 progress("reading", done, len(files))
 
-    def chunk(self, requests: Sequence[ChunkRequest], count_tokens: Callable[[Sequence[str]], list[int]]) -> list[list[Chunk]]:
-        return [chunk_document(request, count_tokens) for request in requests]
+    def chunk(self, requests: Sequence[ChunkRequest], embedder) -> list[list[Chunk]]:  # type: ignore[no-untyped-def]
+        return [chunk_document(request, embedder.count_tokens) for request in requests]
 
     def embed(self, embedder, texts: Sequence[str], progress: Callable[[int], None]) -> np.ndarray:  # type: ignore[no-untyped-def]
         return embedder.embed(texts, progress=progress)
