@@ -15,6 +15,7 @@ from typing import Any
 
 from retrieval.anatomy import name_parts
 from retrieval.care import care_card, disclaimer, disclaimer_markdown, dosing_decline, normalise_locale, safety_net_line
+from retrieval.config import MAX_K
 from retrieval.context import EdgeContext, edge_context
 from retrieval.coverage import Coverage, assess_coverage
 from retrieval.formatting import compose_message
@@ -106,7 +107,7 @@ def _shorten(text: str, max_chars: int) -> tuple[str, list[str]]:
 def answer_question(retriever: Retriever, question: str, *, k: int | None = None, locale: str | None = None) -> Answer:
     settings = retriever.settings
     locale = locale or settings.locale
-    k = max(1, min(int(k or settings.top_k), 20))
+    k = max(1, min(int(k or settings.top_k), MAX_K))
     full_text = _sanitise(question if isinstance(question, str) else str(question))
     text, notes = _shorten(full_text, settings.max_question_chars)
     # Triage reads the whole message (a red flag may come at the end of a long one); only

@@ -74,7 +74,7 @@ def answer_markdown(answer: Answer, *, asked: str = "") -> str:
     """
     from retrieval.article_page import article_link
     from retrieval.care import chat_disclaimer
-    from retrieval.formatting import passage_markdown
+    from retrieval.formatting import passage_markdown, passages_intro
 
     parts: list[str] = []
     if asked:
@@ -84,7 +84,7 @@ def answer_markdown(answer: Answer, *, asked: str = "") -> str:
     if answer.body:
         parts.append(_tidy_escapes(answer.body))
     if answer.passages:
-        parts.append("Here is what the articles say:" if not answer.care_card else "What the articles say (after the advice above):")
+        parts.append(passages_intro(bool(answer.care_card)))
     for number, passage in enumerate(answer.passages, 1):
         text = _tidy_escapes(passage_markdown(number, passage))
         if passage.highlight:

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from retrieval.config import Settings
+from retrieval.config import MAX_K, Settings
 from retrieval.errors import RetrievalError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -172,7 +172,7 @@ def _print_build_report(report: Any, settings: Settings) -> None:
 @click.argument("question", required=False)
 @index_option
 @model_option
-@click.option("-k", "--top-k", "top_k", type=click.IntRange(1, 20), help="Passages to show [default 3].")
+@click.option("-k", "--top-k", "top_k", type=click.IntRange(1, MAX_K), help="Passages to show [default 3].")
 @click.option("--locale", help="Emergency numbers: uk (999/111), us (911), eu (112) [env RETRIEVAL_LOCALE].")
 @click.option("--mode", "search_mode", type=click.Choice(["hybrid", "dense", "bm25"]), help="Retrieval method [default hybrid].")
 @json_option

@@ -29,6 +29,8 @@ def on_or_off(value: str) -> bool:
 
 on_or_off.__name__ = "switch: use on or off"  # read by env_values' error message
 
+MAX_K = 20  # the most passages one answer shows (CLI -k, /ask k, answer_question)
+
 # Environment variable -> (field name, converter).
 _ENV_FIELDS = {
     "RETRIEVAL_CORPUS": ("corpus_dir", Path),

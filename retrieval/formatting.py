@@ -54,6 +54,11 @@ def passage_markdown(number: int, passage: Passage) -> str:
     return f"{heading}\n\n{text}\n\n*Source: {escape_markdown(source_label(passage))}*"
 
 
+def passages_intro(after_card: bool) -> str:
+    """The line before the passages (after a care card, it says they come second)."""
+    return "What the articles say (after the advice above):" if after_card else "Here is what the articles say:"
+
+
 def compose_message(
     *, card: str | None, body: str, passages: Sequence[Passage], safety_net: str, disclaimer: str
 ) -> str:
@@ -64,7 +69,7 @@ def compose_message(
     if body:
         parts.append(body)
     if passages:
-        parts.append("Here is what the articles say:" if not card else "What the articles say (after the advice above):")
+        parts.append(passages_intro(bool(card)))
         parts.extend(passage_markdown(i, p) for i, p in enumerate(passages, 1))
     if safety_net:
         parts.append(f"**{safety_net}**")

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from retrieval.config import Settings, env_values, on_or_off
+from retrieval.config import MAX_K, Settings, env_values, on_or_off
 from retrieval.errors import RetrievalError
 
 if TYPE_CHECKING:
@@ -67,9 +67,6 @@ class UploadRejected(RetrievalError):
 
 class BadRequest(RetrievalError):
     """A request to ``/ask`` that cannot be answered as asked (e.g. ``k`` out of range)."""
-
-
-MAX_K = 20  # the CLI's -k has the same range
 
 
 def checked_k(k: Any) -> int | None:

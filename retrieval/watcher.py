@@ -13,10 +13,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from retrieval.reading import SUPPORTED_SUFFIXES
+
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 800  # changes within this window become one rebuild
-WATCHED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 
 
 def is_article_change(path: str, corpus: Path) -> bool:
@@ -27,7 +28,7 @@ def is_article_change(path: str, corpus: Path) -> bool:
         return False
     if any(part.startswith(".") for part in relative.parts):
         return False
-    return relative.suffix.lower() in WATCHED_SUFFIXES
+    return relative.suffix.lower() in SUPPORTED_SUFFIXES
 
 
 class CorpusWatcher:

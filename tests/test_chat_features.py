@@ -180,6 +180,7 @@ def test_two_removals_of_one_name_are_both_kept(tmp_path: Path) -> None:
 def test_watcher_ignores_hidden_and_unknown_files(tmp_path: Path) -> None:
     assert is_article_change(str(tmp_path / "new.md"), tmp_path)
     assert is_article_change(str(tmp_path / "sub" / "new.PDF"), tmp_path)
+    assert is_article_change(str(tmp_path / "notes.markdown"), tmp_path)  # every type the build reads
     for ignored in [".trash/x/a.txt", ".upload-123.txt", "notes.docx", "sub/.hidden.txt"]:
         assert not is_article_change(str(tmp_path / ignored), tmp_path), ignored
     assert not is_article_change("/elsewhere/a.txt", tmp_path)
