@@ -125,9 +125,9 @@ def concurrent(url: str, questions: list[str], clients: int, per_client: int) ->
 
 def core_times(index_dir: Path, questions: list[str], calls: int) -> tuple[dict[str, float], dict[str, float]]:
     """(encode + FAISS search, whole answer_question) per question, in this process."""
-    from retrieval.answer import answer_question
+    from retrieval.answer.assemble import answer_question
     from retrieval.config import Settings
-    from retrieval.search import CANDIDATES, Retriever
+    from retrieval.search.retriever import CANDIDATES, Retriever
 
     retriever = Retriever.load(Settings(index_dir=index_dir))
     index = retriever.data.faiss_index

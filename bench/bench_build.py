@@ -77,12 +77,12 @@ def build(corpus: Path, index: Path, backend: str) -> dict:
 
 
 def embedded_texts(index: Path) -> list[str]:
-    from retrieval.chunking import compose_embedded_text
+    from retrieval.ingest.chunking import compose_embedded_text
     from retrieval.config import Settings
 
     _, _, out = run([PY, "-m", "retrieval", "chunks", "--index", str(index), "--json"], env_for("torch"))
     rows = [json.loads(line) for line in out.splitlines() if line.strip()]
-    from retrieval.highlight import split_sentences
+    from retrieval.ingest.sentences import split_sentences
 
     embed_title = Settings().embed_title
     chunks = [compose_embedded_text(r["title"], r["section"], r["text"], embed_title=embed_title) for r in rows]
@@ -98,7 +98,7 @@ def floor(texts_file: Path, backend: str) -> dict:
 def floor_worker(texts_file: Path, backend: str) -> None:
     """The floor: load the model, encode the texts, nothing else (no reading, chunking or writing)."""
     started = time.perf_counter()
-    from retrieval.embeddings import SentenceTransformerEmbedder
+    from retrieval.index.embeddings import SentenceTransformerEmbedder
 
     texts = json.loads(texts_file.read_text(encoding="utf-8"))
     embedder = SentenceTransformerEmbedder(backend=backend)
@@ -112,9 +112,9 @@ def floor_worker(texts_file: Path, backend: str) -> None:
 def stages_worker(corpus: Path, index: Path, backend: str) -> None:
     """One in-process full build with each pipeline step timed (wrapping, not profiling)."""
     started = time.perf_counter()
-    import retrieval.backends as backends
-    import retrieval.embeddings as embeddings
-    import retrieval.indexing as indexing
+    import retrieval.index.backends as backends
+    import retrieval.index.embeddings as embeddings
+    import retrieval.index.build as indexing
     from retrieval.config import Settings
 
     times: dict[str, float] = {"import retrieval": time.perf_counter() - started}

@@ -7,13 +7,13 @@ For each corpus (index built once per backend into bench/data/, updated incremen
 backend, with the model loaded once, every question (tests/eval/seed_questions.jsonl plus the
 MedQuAD qrels_small questions: 453) is timed twice, alternately:
 
-- answer: ``retrieval.answer.answer_question`` (triage, search, coverage, highlight), as ``ask``
+- answer: ``retrieval.answer.assemble.answer_question`` (triage, search, coverage, highlight), as ``ask``
   does for each stdin line;
 - floor: ``embedder.embed([q])`` + ``faiss_index.search`` (top 10), nothing else.
 
 Reported: p50/p95 of each, their ratio, a per-stage breakdown of answer (a separate pass,
 timed by wrapping the functions), the whole ``ask`` process in batch mode (startup, then per
-question), retrieval quality (hit@k with ``retrieval.evaluation.evaluate``) and cosine
+question), retrieval quality (hit@k with ``retrieval.evaluation.evaluate.evaluate``) and cosine
 agreement of each backend's embeddings with torch's; then exact (flat) vs HNSW search:
 recall@10 and latency at the real sizes and at synthetic larger sizes.
 """
@@ -37,7 +37,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from retrieval.config import Settings  # noqa: E402
-from retrieval.metrics import load_questions  # noqa: E402
+from retrieval.evaluation.metrics import load_questions  # noqa: E402
 
 MEDQUAD = Path("/work/shared/eval/medquad")
 DATA = ROOT / "bench" / "data"
@@ -54,7 +54,7 @@ def pct(values: list[float], q: float) -> float:
 
 def get_index(corpus: str, backend: str, embedder) -> Path:  # type: ignore[no-untyped-def]
     """bench/data/index-<corpus>-<backend>, brought up to date (cheap when nothing changed)."""
-    from retrieval.indexing import build_index
+    from retrieval.index.build import build_index
 
     index = DATA / f"index-{corpus}-{backend}"
     started = time.perf_counter()
@@ -76,7 +76,7 @@ class SameFingerprint:
 
 
 def time_queries(retriever, questions: list[str]) -> dict:  # type: ignore[no-untyped-def]
-    from retrieval.answer import answer_question
+    from retrieval.answer.assemble import answer_question
 
     embedder, faiss_index = retriever.embedder, retriever.data.faiss_index
     k = retriever.settings.top_k
@@ -106,8 +106,8 @@ def time_queries(retriever, questions: list[str]) -> dict:  # type: ignore[no-un
 
 def stage_breakdown(retriever, questions: list[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
     """Median milliseconds per question spent in each step of answer_question (wrapped functions)."""
-    import retrieval.answer as answer
-    import retrieval.search as search
+    import retrieval.answer.assemble as answer
+    import retrieval.search.retriever as search
 
     per_question: dict[str, list[float]] = {}
     current: dict[str, float] = {}
@@ -168,7 +168,7 @@ def cli_batch(index: Path, backend: str, questions: list[str]) -> dict:
 
 
 def quality(retriever, corpus: str) -> dict:  # type: ignore[no-untyped-def]
-    from retrieval.evaluation import evaluate
+    from retrieval.evaluation.evaluate import evaluate
 
     questions = load_questions(QUALITY_SET[corpus])
     out = {"set": QUALITY_SET[corpus].name}
@@ -198,7 +198,7 @@ def ann_table(vectors: np.ndarray, queries: np.ndarray, label: str) -> dict:
     """Exact flat inner product vs HNSW (the settings store.build_faiss_index uses) on these vectors."""
     import faiss
 
-    from retrieval import store
+    from retrieval.index import store
 
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(vectors)
@@ -243,8 +243,8 @@ def main() -> None:
     parser.add_argument("--no-cli", action="store_true", help="skip the whole-process ask measurement")
     parser.add_argument("--json", type=Path, help="write all results here")
     args = parser.parse_args()
-    from retrieval.embeddings import SentenceTransformerEmbedder
-    from retrieval.search import Retriever
+    from retrieval.index.embeddings import SentenceTransformerEmbedder
+    from retrieval.search.retriever import Retriever
 
     backends = args.backends.split(",")
     embedders = {b: SentenceTransformerEmbedder(backend=b) for b in backends}

@@ -43,11 +43,11 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    from retrieval.answer import answer_question
+    from retrieval.answer.assemble import answer_question
     from retrieval.config import Settings
-    from retrieval.indexing import build_index
-    from retrieval.search import Retriever
-    from retrieval.triage import assess
+    from retrieval.index.build import build_index
+    from retrieval.search.retriever import Retriever
+    from retrieval.safety.triage import assess
 
     settings = Settings(corpus_dir=ROOT / "corpus", index_dir=args.index)
     build_index(settings)

@@ -1,4 +1,4 @@
-"""Fit and cross-validate the "not covered" rule (retrieval/coverage.py) on labelled questions.
+"""Fit and cross-validate the "not covered" rule (retrieval/search/coverage.py) on labelled questions.
 
     .venv/bin/python bench/calibrate_coverage.py [--index DIR] [--null-model]
 
@@ -6,7 +6,7 @@ Positives: answerable seed questions (tests/eval/seed_questions.jsonl) and the s
 routine questions that the articles cover; negatives: the seed set's decline questions and the
 safety sets' off-topic questions (dosing questions are excluded: triage declines those). Prints
 the decline / wrongly-declined trade-off of the dense threshold, and the mistakes at the chosen
-one (retrieval/coverage.py: DENSE_THRESHOLD).
+one (retrieval/search/coverage.py: DENSE_THRESHOLD).
 
 ``--null-model`` also tests a relative "background" rule (tried, not shipped; EVALUATION.md, "Not
 covered"): decline when the question is closer to short texts on other subjects than to the
@@ -36,11 +36,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from retrieval.config import Settings  # noqa: E402
-from retrieval.coverage import DENSE_THRESHOLD, answer_declines, best_dense_score  # noqa: E402
-from retrieval.indexing import build_index  # noqa: E402
-from retrieval.metrics import load_questions  # noqa: E402
-from retrieval.search import Retriever  # noqa: E402
-from retrieval.triage import assess  # noqa: E402
+from retrieval.search.coverage import DENSE_THRESHOLD, answer_declines, best_dense_score  # noqa: E402
+from retrieval.index.build import build_index  # noqa: E402
+from retrieval.evaluation.metrics import load_questions  # noqa: E402
+from retrieval.search.retriever import Retriever  # noqa: E402
+from retrieval.safety.triage import assess  # noqa: E402
 
 BACKGROUND = Path(__file__).parent / "coverage_background.txt"
 MEDQUAD = ROOT / "tests/data/medquad_small/corpus"

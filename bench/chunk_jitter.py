@@ -8,7 +8,7 @@ The seed set's key phrases are judged per passage, so moving every chunk boundar
 in ranking quality: at the shipped settings, 190-210 tokens gave 0.755-0.791 (EVALUATION.md,
 "Keyword-stuffed titles"). This script builds one index per size (with the real model; reused when
 present and current) and prints each size's figures and their mean, which is what a ranking change
-should be judged on. ``--grid`` replays ``retrieval.search`` weights over the same indexes
+should be judged on. ``--grid`` replays ``retrieval.search.retriever`` weights over the same indexes
 (question vectors are encoded once), as in EVALUATION.md's tables.
 """
 
@@ -24,12 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from retrieval import search  # noqa: E402
+from retrieval.search import retriever as search  # noqa: E402
 from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluation import evaluate  # noqa: E402
-from retrieval.indexing import build_index  # noqa: E402
-from retrieval.metrics import load_questions  # noqa: E402
-from retrieval.search import Retriever  # noqa: E402
+from retrieval.evaluation.evaluate import evaluate  # noqa: E402
+from retrieval.index.build import build_index  # noqa: E402
+from retrieval.evaluation.metrics import load_questions  # noqa: E402
+from retrieval.search.retriever import Retriever  # noqa: E402
 
 
 def main() -> None:
@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--questions", type=Path, default=ROOT / "tests/eval/seed_questions.jsonl")
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     parser.add_argument("--work", type=Path, default=Path("/tmp/chunk-jitter"))
-    parser.add_argument("--grid", default="{}", help="JSON: retrieval.search constant -> values to try")
+    parser.add_argument("--grid", default="{}", help="JSON: retrieval.search.retriever constant -> values to try")
     args = parser.parse_args()
     questions = load_questions(args.questions)
     sizes = [int(s) for s in args.sizes.split(",")]

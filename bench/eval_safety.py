@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from retrieval.triage import EMERGENCY, NONE, URGENT, assess  # noqa: E402
+from retrieval.safety.triage import EMERGENCY, NONE, URGENT, assess  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 
@@ -88,7 +88,7 @@ _BASELINE_URGENT = ("fever", "temperature", "weight", "cancer", "night", "lump",
 
 
 def keyword_baseline(question: str, *, embed=None):
-    from retrieval.triage import Triage
+    from retrieval.safety.triage import Triage
 
     text = question.lower()
     if any(k in text for k in _BASELINE_EMERGENCY):

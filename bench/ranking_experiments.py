@@ -3,7 +3,7 @@
 Every row of EVALUATION.md's "Ranking experiments" table came from this script. It replays the
 shipped hybrid scoring with one change at a time (neighbour smoothing, sentence-level dense
 scores, Rocchio feedback, weights, title F1, spelling fixes, a lay-word list) and scores each
-variant with ``retrieval.evaluation.evaluate``; the baseline variant reproduces the shipped figures.
+variant with ``retrieval.evaluation.evaluate.evaluate``; the baseline variant reproduces the shipped figures.
 
     .venv/bin/python -m retrieval build --corpus corpus --index /tmp/q-seed
     .venv/bin/python -m retrieval build --corpus tests/data/medquad_small/corpus --index /tmp/q-medquad
@@ -15,7 +15,7 @@ for a title named word for word, plus document support); ``V(title_f1=True)`` is
 before the third round.
 
 Sentence vectors are embedded once per index and cached in /tmp/ranking-experiments/. Research
-code: it patches ``retrieval.search`` at run time and is not used by the product.
+code: it patches ``retrieval.search.retriever`` at run time and is not used by the product.
 """
 from __future__ import annotations
 
@@ -30,11 +30,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from retrieval import search as S  # noqa: E402
+from retrieval.search import retriever as S  # noqa: E402
 from retrieval.config import Settings
-from retrieval.evaluation import evaluate
-from retrieval.metrics import load_questions
-from retrieval.search import Passage, Retriever, SearchResult
+from retrieval.evaluation.evaluate import evaluate
+from retrieval.evaluation.metrics import load_questions
+from retrieval.search.retriever import Passage, Retriever, SearchResult
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class V:
 
 
 def split_sentences(text: str) -> list[str]:
-    from retrieval.chunking import _segmenter
+    from retrieval.ingest.chunking import _segmenter
     out = []
     for line in text.split("\n"):
         s = line.strip()
@@ -99,7 +99,7 @@ def sentence_vectors(retriever: Retriever, kind: str, cache_dir: Path):
         for s in sents:
             owners.append(row)
             if kind == "sec":
-                from retrieval.chunking import compose_embedded_text
+                from retrieval.ingest.chunking import compose_embedded_text
                 texts.append(compose_embedded_text(chunk.title, chunk.section, s, embed_title=True))
             elif kind.startswith("twin"):
                 texts.append(f"{chunk.title}. {s}")
@@ -127,7 +127,7 @@ def make_search(retriever: Retriever, v: V, cache_dir: Path):
     next_row = np.array([i + 1 if i + 1 < n and doc[i + 1] == doc[i] else -1 for i in range(n)])
     if v.sent:
         owners, svecs = sentence_vectors(retriever, v.sent_kind, cache_dir)
-    from retrieval.lexical import tokenize
+    from retrieval.index.bm25 import tokenize
     hubr = None
     if v.hub:
         X = data.vectors.astype(np.float32)

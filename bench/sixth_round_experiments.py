@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluation import evaluate  # noqa: E402
-from retrieval.metrics import load_questions, passage_hits_phrases  # noqa: E402
-from retrieval.search import Retriever  # noqa: E402
+from retrieval.evaluation.evaluate import evaluate  # noqa: E402
+from retrieval.evaluation.metrics import load_questions, passage_hits_phrases  # noqa: E402
+from retrieval.search.retriever import Retriever  # noqa: E402
 
 SEED_QUESTIONS = ROOT / "tests" / "eval" / "seed_questions.jsonl"
 FILLER = re.compile(
@@ -44,7 +44,7 @@ FILLER = re.compile(
 def maxsim(retriever: Retriever) -> None:
     from sentence_transformers import SentenceTransformer
 
-    from retrieval.embeddings import resolve_model_path
+    from retrieval.index.embeddings import resolve_model_path
 
     model = SentenceTransformer(str(resolve_model_path(retriever.settings.model)), device="cpu")
     cache: dict[str, np.ndarray] = {}
@@ -89,7 +89,7 @@ def filler(retriever: Retriever) -> None:
 def unknown_words(retriever: Retriever) -> None:
     from calibrate_coverage import labelled_questions
 
-    from retrieval.coverage import best_dense_score
+    from retrieval.search.coverage import best_dense_score
 
     vocabulary = sorted({w for c in retriever.data.chunks for w in re.findall(r"[a-z]+", f"{c.title} {c.text}".lower())})
     vectors = np.asarray(retriever.embedder.embed(vocabulary), dtype=np.float32)

@@ -17,11 +17,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from retrieval.config import Settings  # noqa: E402
-from retrieval.embeddings import SentenceTransformerEmbedder  # noqa: E402
-from retrieval.evaluation import evaluate  # noqa: E402
-from retrieval.indexing import build_index  # noqa: E402
-from retrieval.metrics import load_questions  # noqa: E402
-from retrieval.search import Retriever  # noqa: E402
+from retrieval.index.embeddings import SentenceTransformerEmbedder  # noqa: E402
+from retrieval.evaluation.evaluate import evaluate  # noqa: E402
+from retrieval.index.build import build_index  # noqa: E402
+from retrieval.evaluation.metrics import load_questions  # noqa: E402
+from retrieval.search.retriever import Retriever  # noqa: E402
 
 
 def main() -> None:

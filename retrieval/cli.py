@@ -89,8 +89,8 @@ def build(corpus_dir: Path | None, index_dir: Path | None, model: str | None, fu
       python -m retrieval build --full --json
       RAY_ADDRESS=10.0.0.5:6379 python -m retrieval build --cluster ray
     """
-    from retrieval.cluster import stages_for
-    from retrieval.indexing import build_index
+    from retrieval.index import stages_for
+    from retrieval.index import build_index
 
     settings = _settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
     stages = stages_for(cluster.strip().lower())
@@ -186,8 +186,8 @@ def ask(question: str | None, index_dir: Path | None, model: str | None, top_k: 
       printf 'sciatica stretches\\nsleeping position\\n' | python -m retrieval ask --json
     """
     from retrieval.answer import answer_question
-    from retrieval.care import normalise_locale
-    from retrieval.formatting import render_text
+    from retrieval.safety import normalise_locale
+    from retrieval.answer import render_text
     from retrieval.search import Retriever
 
     try:
@@ -196,7 +196,7 @@ def ask(question: str | None, index_dir: Path | None, model: str | None, top_k: 
         raise click.BadParameter(str(error), param_hint="--locale") from None
     settings = _settings(index_dir=index_dir, model=model, top_k=top_k, locale=locale, search_mode=search_mode)
     retriever = Retriever.load(settings)
-    from retrieval.learned_flags import shipped_head
+    from retrieval.safety import shipped_head
 
     shipped_head()  # a missing or malformed red-flag head is an error before any answer
     questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
@@ -218,7 +218,7 @@ def ask(question: str | None, index_dir: Path | None, model: str | None, top_k: 
 @_friendly_errors
 def chunks(index_dir: Path | None, as_json: bool) -> None:
     """List the indexed chunks (one JSON object per line with --json)."""
-    from retrieval.store import load_index
+    from retrieval.index import load_index
 
     settings = _settings(index_dir=index_dir)
     data = load_index(Path(settings.index_dir))
@@ -238,9 +238,9 @@ def chunks(index_dir: Path | None, as_json: bool) -> None:
 @_friendly_errors
 def clean(file: Path, explain: bool) -> None:
     """Print the cleaned text of FILE, as it would be indexed."""
-    from retrieval.cleaning import clean_text
+    from retrieval.ingest import clean_text
     from retrieval.errors import DocumentRejected
-    from retrieval.reading import read_document
+    from retrieval.ingest import read_document
 
     try:
         document = read_document(file, file.name)
@@ -263,7 +263,7 @@ def clean(file: Path, explain: bool) -> None:
 @_friendly_errors
 def status(index_dir: Path | None, as_json: bool) -> None:
     """Show what is indexed: documents, chunks, model, build time."""
-    from retrieval.store import load_index
+    from retrieval.index import load_index
 
     settings = _settings(index_dir=index_dir)
     data = load_index(Path(settings.index_dir))
@@ -291,7 +291,7 @@ def feedback(index_dir: Path | None, output_format: str, output: Path | None) ->
     import csv
     import io
 
-    from retrieval import feedback as store
+    from retrieval.web import feedback as store
 
     settings = _settings(index_dir=index_dir)
     items = [store.as_dict(item) for item in store.all_feedback(store.feedback_path(Path(settings.index_dir)))]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from retrieval.config import Settings
-from retrieval.embeddings import SentenceTransformerEmbedder
+from retrieval.index.embeddings import SentenceTransformerEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"
@@ -88,7 +88,7 @@ def settings(tmp_path: Path, seed_corpus: Path) -> Settings:
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Settings:
     """A real index of the seed corpus, built once with the real model. Treat it as read-only."""
-    from retrieval.indexing import build_index
+    from retrieval.index.build import build_index
 
     base = tmp_path_factory.mktemp("seed-index")
     shutil.copytree(SEED_CORPUS, base / "corpus")
@@ -99,6 +99,6 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTrans
 
 @pytest.fixture(scope="session")
 def seed_retriever(seed_index: Settings, embedder: SentenceTransformerEmbedder):  # type: ignore[no-untyped-def]
-    from retrieval.search import Retriever
+    from retrieval.search.retriever import Retriever
 
     return Retriever.load(seed_index, embedder=embedder)

@@ -1,0 +1,205 @@
+"""Answer a question: triage first, then retrieval, coverage, highlighting and the reply.
+
+The order is the safety order: the emergency check runs on the raw question before anything
+else, so no topic filter, injected instruction or retrieval failure can hide a care card; a
+dosing question is declined even when the articles mention the medicine; every answer,
+declines included, carries the disclaimer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from retrieval.search import name_parts
+from retrieval.safety import care_card, disclaimer, disclaimer_markdown, dosing_decline, normalise_locale, safety_net_line
+from retrieval.config import MAX_K
+from retrieval.answer.context import EdgeContext, edge_context
+from retrieval.search import Coverage, assess_coverage
+from retrieval.answer.formatting import compose_message
+from retrieval.answer.highlight import best_sentences
+from retrieval.search import Passage, Retriever, SearchResult, sentence_similarities
+from retrieval.index import StoredDocument
+from retrieval.safety import Triage, assess
+
+_GREETING = re.compile(r"^\W*(?:hi|hello|hey|hiya|good\s+(?:morning|afternoon|evening)|thanks?|thank\s+you|cheers)\W*$", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Zero-width and direction-format characters are deleted (as the document cleaner does), so that
+# "sci\u200bati\u200bca" still reads "sciatica".
+_FORMAT = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+@dataclass
+class Answer:
+    """What the CLI, the chat and ``/ask`` return for one question."""
+
+    query: str
+    passages: list[Passage]
+    disclaimer: str
+    message: str
+    triage: Triage
+    covered: bool
+    care_card: str | None = None
+    not_covered_reason: str = ""
+    notes: list[str] = field(default_factory=list)
+    safety_net_text: str = ""
+    body: str = ""  # the reply shown instead of, or before, passages (a decline, a scope note)
+    locale: str = "uk"  # whose numbers and services the wording names
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON contract: query, passages[text, source, title, score], disclaimer,
+        message; extended with triage, covered, highlight and more (never removed)."""
+        return {
+            "query": self.query,
+            "passages": [passage_json(p) for p in self.passages],
+            "disclaimer": self.disclaimer,  # plain text
+            "disclaimer_markdown": disclaimer_markdown(self.disclaimer),
+            "message": self.message,
+            "triage": self.triage.level,
+            "covered": self.covered,
+            "care_card": self.care_card,
+            "safety_net": self.triage.safety_net,
+            "dosing": self.triage.dosing,
+            "triage_reasons": list(self.triage.reasons),
+            "notes": self.notes,
+        }
+
+
+def passage_json(passage: Passage) -> dict[str, Any]:
+    chunk = passage.chunk
+    return {
+        "text": chunk.text,
+        "source": chunk.doc_id,
+        "title": chunk.title,
+        "score": round(passage.score, 6),
+        "section": chunk.section,
+        "pages": list(chunk.pages),
+        "highlight": passage.highlight,
+        "chunk_id": chunk.id,
+        "dense_score": round(passage.dense_score, 4),
+        "bm25_score": round(passage.lexical_score, 4),
+        "context_before": passage.context_before,
+        "context_after": passage.context_after,
+    }
+
+
+def clean_question(question: str, *, max_chars: int) -> tuple[str, list[str]]:
+    """Make any input safe to process: no control characters, NULs or lone surrogates; cut
+    to ``max_chars`` with a note saying so."""
+    return _shorten(_sanitise(question), max_chars)
+
+
+def _sanitise(question: str) -> str:
+    text = question.encode("utf-8", "replace").decode("utf-8", "replace")
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", _FORMAT.sub("", text)))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _shorten(text: str, max_chars: int) -> tuple[str, list[str]]:
+    if len(text) <= max_chars:
+        return text, []
+    text = text[:max_chars].rsplit(" ", 1)[0] if " " in text[:max_chars] else text[:max_chars]
+    return text, [f"Your question was longer than {max_chars:,} characters; only the first {len(text):,} were used."]
+
+
+def answer_question(retriever: Retriever, question: str, *, k: int | None = None, locale: str | None = None) -> Answer:
+    settings = retriever.settings
+    locale = locale or settings.locale
+    k = max(1, min(int(k or settings.top_k), MAX_K))
+    full_text = _sanitise(question if isinstance(question, str) else str(question))
+    text, notes = _shorten(full_text, settings.max_question_chars)
+    # Triage reads the whole message (a red flag may come at the end of a long one); only
+    # retrieval works on the shortened text. The question's vector is computed once: the
+    # learned red-flag head reads it, then the search reuses it. For a message longer than
+    # max_question_chars it is still the whole message's vector: the encoder reads only the
+    # first 256 word pieces (about 1,000 characters) of either, and the head scores every
+    # sentence of the whole message on its own.
+    has_words = bool(re.search(r"\w", text))
+    vector = retriever.encode(text) if has_words else None
+    triage = assess(full_text, embed=retriever.embedder.embed, message_vector=vector)
+    card = care_card(triage, locale)
+    note_disclaimer = disclaimer(locale)
+
+    def reply(passages: list[Passage], covered: bool, reason: str = "", body: str = "") -> Answer:
+        safety_net = safety_net_line(locale) if triage.safety_net and triage.level == "none" else ""
+        message = compose_message(
+            card=card, body=body, passages=passages, safety_net=safety_net, disclaimer=note_disclaimer
+        )
+        return Answer(text, passages, note_disclaimer, message, triage, covered, card, reason, notes, safety_net, body, normalise_locale(locale))
+
+    if not has_words:
+        return reply([], False, "empty question", "Please type a question about back or leg pain.")
+    if triage.level == "emergency":
+        # Nothing before or beside the care card: no self-care passages that could distract.
+        return reply([], False, "emergency: passages withheld")
+    if triage.about_animal:
+        # Before the dosing check: "can I give my dog ibuprofen" needs a vet, not a pharmacist.
+        return reply([], False, "about an animal", ANIMAL_TEXT)
+    if triage.dosing:
+        return reply([], False, "medicine dosing question", dosing_decline(locale))
+    if _GREETING.match(text):
+        return reply([], False, "greeting", _scope_text(retriever))
+    result = retriever.search(text, k=k, query_vector=vector)
+    # the generation that answered, not the retriever's latest (a rebuild may swap it meanwhile)
+    documents = result.data.documents if result.data is not None else {}
+    coverage = assess_coverage(result, question=text, nerve_pain=triage.safety_net)
+    if not coverage.covered:
+        return reply([], False, coverage.reason, _not_covered_text(documents, coverage))
+    passages = [_with_highlight(p, text, result, documents) for p in result.passages]
+    return reply(passages, True, "", "")
+
+
+def _with_highlight(passage: Passage, question: str, result: SearchResult, documents: dict[str, StoredDocument]) -> Passage:
+    """The passage with its best sentence(s) and, when they sit at its edge, the neighbour."""
+    from dataclasses import replace
+
+    highlight = highlight_of(passage, question, result)
+    document = documents.get(passage.chunk.doc_id)
+    context = edge_context(document.text, passage.chunk, highlight) if document is not None else EdgeContext()
+    return replace(passage, highlight=highlight, context_before=context.before, context_after=context.after)
+
+
+def highlight_of(passage: Passage, question: str, result: SearchResult) -> str:
+    """The sentence(s) of ``passage`` that best answer ``question``: words in common, and
+    similarity when the index that answered holds sentence vectors."""
+    similarity = sentence_similarities(result.data, passage.row, result.query_vector)
+    return best_sentences(question, passage.chunk.text, idf=result.idf, similarity=similarity)
+
+
+def covered_topics(documents: dict[str, StoredDocument], limit: int = 6) -> list[str]:
+    titles = sorted({doc.title for doc in documents.values()}, key=len)
+    return titles[:limit]
+
+
+ANIMAL_TEXT = (
+    "The articles here are about people's back and leg pain, so they do not cover animals, and I have "
+    "no passage to show you. If your pet is in pain, limping, dragging its legs or not itself, please "
+    "contact a vet; if it cannot stand or walk, call the vet today."
+)
+
+
+def _not_covered_text(documents: dict[str, StoredDocument], coverage: Coverage) -> str:
+    topics = "; ".join(covered_topics(documents))
+    if coverage.uncovered_parts:
+        opening = (
+            f"The articles here are about {name_parts(coverage.covered_parts)}, not "
+            f"{name_parts(coverage.uncovered_parts)}, so they do not cover that question and I have no "
+            "passage to show you. "
+        )
+    else:
+        opening = "The articles here do not cover that question, so I have no passage to show you. "
+    return (
+        opening
+        + "This assistant only finds passages about back and leg pain in its articles"
+        + (f", which cover: {topics}." if topics else ".")
+        + " Try asking about causes of low back pain, stretches and exercises, sleeping positions, posture, or lifting."
+    )
+
+
+def _scope_text(retriever: Retriever) -> str:
+    return (
+        "Hello! Ask me a question about back or leg pain, for example \"how should I sleep with low back "
+        "pain?\" and I will show you the most relevant passages from the articles, with their sources."
+    )

@@ -1,0 +1,440 @@
+"""End to end in a real Chromium (Playwright, sync API) against the real app on localhost.
+
+Asks a question and sees sources and the disclaimer; uploads a new article and sees it cited;
+shows a hostile document and a hostile question as plain text without running anything;
+shows the care card above everything else for an emergency. Screenshots go to
+tests/artifacts/ (git-ignored); readme-screenshot.png there is the one to copy to docs/screenshot.png.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from retrieval.config import Settings
+from retrieval.web.service import AppSettings, ChatService
+from tests.apprunner import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found: install Debian's chromium to run browser tests"),
+]
+
+HOSTILE = """The quokka manoeuvre: notes from a hostile page
+
+The quokka manoeuvre eases sciatica. <script>window.__pwned = true</script>
+Some sites add <img src=x onerror="window.__pwned = true"> and [a link](javascript:window.__pwned=true) to their sciatica pages.
+Physiotherapists describe the <a href="javascript:window.__pwned=true">quokka manoeuvre</a> with <b>bold tags</b> and <iframe src="https://example.org"></iframe> in their notes.
+To do the quokka manoeuvre, lie on your back and pull both knees to your chest for sciatica relief.
+"""
+ZORBLAX = (
+    "The Zorblax stretch for stiff hamstrings\n\n"
+    "The Zorblax stretch was first described by the physiotherapist Quilla Marrowby in 1987. "
+    "To do the Zorblax stretch, lie on your back, hook a towel around one foot and hold the leg up for "
+    "exactly forty-three seconds while humming.\n"
+)
+EMERGENCY = "I can't feel my bum when I wipe and my back is killing me"
+CORPUS_OF: dict[str, Path] = {}  # app URL -> its corpus folder (for files dropped in by a test)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory, seed_index: Settings, embedder) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The real app on a free localhost port, over a private corpus holding a hostile article."""
+    base = tmp_path_factory.mktemp("browser-app")
+    shutil.copytree(seed_index.corpus_dir, base / "corpus")
+    shutil.copytree(seed_index.index_dir, base / "index", ignore=shutil.ignore_patterns(".lock"))
+    (base / "corpus" / "quokka-manoeuvre.txt").write_text(HOSTILE, encoding="utf-8")
+    settings = Settings(corpus_dir=base / "corpus", index_dir=base / "index")
+    service = ChatService(settings, AppSettings(port=free_port()), embedder=embedder)
+    assert service.start().ok
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import app
+
+    demo = app.build_app(service)
+    app.launch(demo, service, prevent_thread_lock=True, quiet=True)
+    url = f"http://127.0.0.1:{service.app_settings.port}/"
+    CORPUS_OF[url] = base / "corpus"
+    try:
+        yield url
+    finally:
+        demo.close()
+        service.stop_watching()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:  # type: ignore[type-arg]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, app_url: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(app_url) and not request.url.startswith("data:") else None)
+    page.goto(app_url)
+    page.wait_for_selector("#question textarea")
+    yield page
+    context.close()
+    assert outside == [], f"the page loaded something from elsewhere: {outside}"
+
+
+def ask(page, question: str):  # type: ignore[no-untyped-def]
+    """Type a question, press Enter, and return the locator of the first reply to it."""
+    before = page.locator("#chatbot .bot-row").count()
+    page.fill("#question textarea", question)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#chatbot .bot-row').length > n", arg=before, timeout=30_000
+    )
+    page.wait_for_timeout(300)  # let Markdown rendering settle
+    return page.locator("#chatbot .bot-row").nth(before)
+
+
+def test_question_shows_sources_highlight_and_disclaimer(page) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(page, "How should I sleep with low back pain?")
+    text = reply.inner_text()
+    assert "Here is what the articles say" in text
+    assert text.count("Source: ") == 3 and "back-pain-relief-sleep-posture.txt" in text
+    assert "not medical advice, and it does not diagnose" in text
+    assert reply.locator("mark").count() >= 1  # the highlighted sentence stands out
+    # The notice about what the assistant is and is not is always on the page.
+    assert page.get_by_text("What it is not:").is_visible()
+    # The user lands on the question and the start of its answer, not on the disclaimer.
+    assert reply.get_by_text("Here is what the articles say").is_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "answer.png"))
+
+
+def test_read_it_in_the_article_opens_at_the_passage(page, app_url: str) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(page, "How should I sleep with low back pain?")
+    links = reply.get_by_role("link", name="Read it in the article")
+    assert links.count() == 3
+    href = links.first.get_attribute("href")
+    highlighted = reply.locator("mark").first.inner_text()
+    page.goto(app_url + href.lstrip("/"))
+    # Readable type and the article's own headings; the passage shaded and in view; its
+    # highlighted sentence marked.
+    assert page.locator("h1").inner_text() and page.locator("h2").count() >= 2
+    assert float(page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")) >= 16
+    passage = page.locator("#passage")
+    page.wait_for_function("document.querySelector('#passage').getBoundingClientRect().top < innerHeight")
+    assert passage.locator("mark").first.inner_text().strip() == highlighted.strip()
+    assert page.evaluate("window.scrollY") > 0  # it opened at the passage, not at the top
+    page.screenshot(path=str(ARTIFACTS / "article.png"))
+    page.goto(app_url + "article/no-such-article.txt")
+    assert "Article not found" in page.locator("h1").inner_text()
+
+
+def test_edge_sentence_is_shown_after_the_sentence_it_depends_on(page) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(page, "is it ok to do sit ups with a herniated disc")
+    setup = reply.locator("em", has_text="…Lumbar disc herniation")
+    assert setup.count() >= 1  # the sentence before the passage, in italics
+    marked = reply.locator("mark", has_text="sit-ups").first
+    assert marked.is_visible()
+    text = reply.inner_text()
+    assert text.index("Lumbar disc herniation") < text.index("such as sit-ups")
+
+
+def test_screenshot_for_the_readme(page) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": 1280, "height": 1450})  # tall enough for a whole answer
+    reply = ask(page, "Is heat or ice better for a sore back?")
+    assert "Source: " in reply.inner_text()
+    page.evaluate("document.querySelector('#chatbot .user-row').scrollIntoView({block: 'start'})")
+    page.evaluate("window.scrollTo(0, 0)")
+    assert reply.get_by_text("not medical advice").is_visible()
+    # Written beside the other artefacts; copy it to docs/screenshot.png to refresh the README's.
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "readme-screenshot.png"))
+
+
+def test_example_question_is_answered_on_click(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_text("What stretches help sciatica?").first.click()
+    page.wait_for_selector("#chatbot .bot-row", timeout=30_000)
+    assert "Source: " in page.locator("#chatbot .bot-row").first.inner_text()
+
+
+def test_hostile_document_and_question_are_shown_as_text(page) -> None:  # type: ignore[no-untyped-def]
+    question = 'What is the quokka manoeuvre? <img src=x onerror="window.__pwned = true"> <b>bold?</b> [x](javascript:alert(1))'
+    reply = ask(page, question)
+    page.wait_for_timeout(500)
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    chat = page.locator("#chatbot")
+    # Shown literally, character for character ...
+    assert question in page.locator("#chatbot .user-row").first.inner_text()
+    text = reply.inner_text()
+    assert "<script>window.__pwned = true</script>" in text
+    assert '<img src=x onerror="window.__pwned = true">' in text
+    assert "[a link](javascript:window.__pwned=true)" in text
+    assert '<a href="javascript:window.__pwned=true">quokka manoeuvre</a> with <b>bold tags</b>' in text
+    assert '<iframe src="https://example.org"></iframe>' in text
+    # ... and nothing became markup: no images, scripts, frames or javascript: links.
+    assert chat.locator("img, script, iframe, b").count() == 0
+    assert chat.locator("a[href^='javascript']").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "hostile.png"))
+    # The article page shows the hostile article as text too.
+    href = reply.get_by_role("link", name="Read it in the article").first.get_attribute("href")
+    assert "quokka" in href
+    page.goto(page.url.split("#")[0].rstrip("/") + "/" + href)
+    page.wait_for_selector("#passage")
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert "<script>window.__pwned = true</script>" in page.locator("main").inner_text()
+    assert page.locator("main img, main script, main iframe, main b, main a").count() == 0
+
+
+def test_emergency_shows_the_care_card_above_everything(page) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(page, EMERGENCY)
+    text = reply.inner_text().strip()
+    assert text.startswith("Immediate action required"), text[:200]
+    assert "999" in text.split("\n")[0]
+    assert "Source: " not in text  # no self-care passages beside the card
+    card_top = reply.get_by_text("Immediate action required").bounding_box()["y"]
+    disclaimer_top = reply.get_by_text("not medical advice").bounding_box()["y"]
+    assert card_top < disclaimer_top
+    page.screenshot(path=str(ARTIFACTS / "emergency.png"))
+
+
+def test_emergency_at_the_end_of_a_long_pasted_message_gets_the_card(page) -> None:  # type: ignore[no-untyped-def]
+    """A 5,000-character message: the browser sends it whole, so triage sees the red flag at its end."""
+    story = (
+        "I have had a sore lower back on and off since I moved house, mostly after long days at my desk, "
+        "and I have been trying stretches, a hot water bottle and walking at lunchtime. "
+    )
+    message = (story * 40)[:4_900] + " Since this morning I cannot feel my bum when I wipe."
+    assert len(message) > 4_900 > Settings().max_question_chars
+    reply = ask(page, message)
+    # The whole message reached the server (the box did not cut it) ...
+    assert page.locator("#chatbot .user-row").first.inner_text().strip().endswith("when I wipe.")
+    # ... and the care card is the first thing in the reply, with no passages beside it.
+    text = reply.inner_text().strip()
+    assert text.startswith("Immediate action required"), text[:200]
+    assert "Source: " not in text
+    assert "not medical advice" in text
+
+
+def test_upload_an_article_and_see_it_cited(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    article = tmp_path / "zorblax stretch.txt"
+    article.write_text(ZORBLAX, encoding="utf-8")
+    page.get_by_role("tab", name="Documents").click()
+    page.get_by_text("Articles in the library").wait_for()
+    assert "waist-and-leg-soreness.txt" in page.locator(".doc-table").first.inner_text()
+    page.locator("#uploads input[type=file]").set_input_files(str(article))
+    page.get_by_text("zorblax stretch.txt").first.wait_for()
+    page.locator("#add-documents").click()
+    page.locator("#upload-result").get_by_text("Index updated").wait_for(timeout=120_000)
+    assert "Added zorblax stretch.txt" in page.locator("#upload-result").inner_text()
+    assert "zorblax stretch.txt" in page.locator(".doc-table").first.inner_text()
+
+    # A new version under the same name is kept beside the first, and the page says so.
+    article.write_text(ZORBLAX + "Marrowby later shortened it to thirty seconds.\n", encoding="utf-8")
+    page.locator("#uploads input[type=file]").set_input_files(str(article))
+    page.get_by_text("zorblax stretch.txt").first.wait_for()
+    page.locator("#add-documents").click()
+    page.locator("#upload-result").get_by_text("zorblax stretch-2.txt").wait_for(timeout=120_000)
+    assert "already exists" in page.locator("#upload-result").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "documents.png"), full_page=True)
+
+    page.get_by_role("tab", name="Chat").click()
+    reply = ask(page, "Who first described the Zorblax stretch?")
+    text = reply.inner_text()
+    assert "Quilla Marrowby" in text and "Source: zorblax stretch" in text
+
+
+CONTRAST_JS = """
+() => {
+  const rgb = s => s.match(/[\\d.]+/g).map(Number);
+  const lum = c => { const a = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+                     return 0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2]; };
+  const background = el => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
+                             if (c.length < 4 || c[3] > 0) return c; } return [255, 255, 255]; };
+  const ratio = el => { const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
+                        return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
+  const texts = [...document.querySelectorAll('.notice p, .notice strong, #chatbot mark, .care-card p, .care-card li, .care-card strong')];
+  return texts.map(el => [el.tagName + ': ' + el.textContent.slice(0, 40), ratio(el)]);
+}
+"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_notice_and_highlights_are_readable_in_light_and_dark_mode(browser, app_url: str, scheme: str) -> None:  # type: ignore[no-untyped-def]
+    """WCAG AA asks 4.5:1 for body text. In dark mode the notice (with "call 999" in bold) once
+    read 1.01:1 and the highlighted sentences 1.05:1."""
+    context = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        page.wait_for_selector("#question textarea")
+        ask(page, "How should I sleep with low back pain?")
+        page.wait_for_selector("#chatbot mark")
+        ask(page, EMERGENCY)
+        page.wait_for_selector("#chatbot .care-card")
+        ratios = page.evaluate(CONTRAST_JS)
+        assert any("call 999" in text for text, _ in ratios)
+        assert any(text.startswith("MARK") for text, _ in ratios)
+        assert any(text.startswith("LI") for text, _ in ratios)  # the care card's bullets
+        too_faint = [(text, round(r, 2)) for text, r in ratios if r < 4.5]
+        assert too_faint == [], too_faint
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"answer-{scheme}.png"))
+    finally:
+        context.close()
+
+
+def test_a_follow_up_conversation_survives_a_reload_until_cleared(page) -> None:  # type: ignore[no-untyped-def]
+    ask(page, "How should I sleep with low back pain?")
+    second = ask(page, "and what about the pillow?")
+    assert "Answered as a follow-up to your last question" in second.inner_text()
+    assert "Source: back-pain-relief-sleep-posture.txt" in second.inner_text()
+    third = ask(page, "What stretches help lower back spasms?")  # a new topic stands alone
+    assert "Answered as a follow-up" not in third.inner_text() and "Source: " in third.inner_text()
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    page.wait_for_function("document.querySelectorAll('#chatbot .bot-row').length === 3", timeout=15_000)
+    assert "and what about the pillow?" in page.locator("#chatbot").inner_text()
+    # The conversation goes on from where it was.
+    fourth = ask(page, "how long do I hold each one?")
+    assert "Answered as a follow-up" in fourth.inner_text() and "Source: " in fourth.inner_text()
+    page.locator("#new-conversation").click()
+    page.wait_for_function("document.querySelectorAll('#chatbot .bot-row').length === 0")
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    page.wait_for_timeout(1500)
+    assert page.locator("#chatbot .bot-row").count() == 0
+
+
+def test_the_care_card_stands_out_and_comes_first(page) -> None:  # type: ignore[no-untyped-def]
+    reply = ask(page, EMERGENCY)
+    card = reply.locator(".care-card")
+    assert card.count() == 1
+    style = card.evaluate("el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).borderLeftColor, getComputedStyle(el).borderLeftWidth]")
+    red, green, blue = [int(v) for v in style[0][style[0].index("(") + 1 : style[0].index(")")].split(",")[:3]]
+    assert red > green + 10 and red > blue + 10, style  # a red-tinted box
+    assert float(style[2].rstrip("px")) >= 6  # with a thick edge
+    assert reply.inner_text().strip().startswith("Immediate action required")
+    assert card.bounding_box()["y"] < reply.get_by_text("not medical advice").bounding_box()["y"]
+
+
+def test_copy_puts_plain_text_on_the_clipboard(browser, app_url: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        page.wait_for_selector("#question textarea")
+        ask(page, "What stretches help sciatica?")
+        page.locator("#copy-answer").click()
+        page.wait_for_function("navigator.clipboard.readText().then(t => t.length > 0)")
+        text = page.evaluate("navigator.clipboard.readText()")
+        assert text.startswith("Question: What stretches help sciatica?")
+        assert text.count("Source: ") == 3 and "not medical advice" in text
+        assert "**" not in text and "<mark>" not in text and "\\" not in text
+        assert len(text) < 6000  # the answer, not whole articles
+    finally:
+        context.close()
+
+
+def test_feedback_with_a_note_shows_in_the_documents_tab(page) -> None:  # type: ignore[no-untyped-def]
+    ask(page, "Is heat or ice better for a sore back?")
+    page.locator("#chatbot button[aria-label='Dislike']").last.click()
+    page.locator("#feedback-note textarea").fill("I wanted to know for how long")
+    page.get_by_role("button", name="Send note").click()
+    page.wait_for_selector("#feedback-note", state="hidden")
+    page.get_by_role("tab", name="Documents").click()
+    table = page.locator("#feedback-table")
+    table.get_by_text("I wanted to know for how long").wait_for()
+    assert "not helpful" in table.inner_text() and "Is heat or ice better for a sore back?" in table.inner_text()
+
+
+def test_remove_asks_first_and_restore_brings_the_article_back(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("tab", name="Documents").click()
+    page.get_by_text("Articles in the library").wait_for()
+    page.locator("#to-remove input").click()
+    page.get_by_role("option", name="What is waist and leg soreness (waist-and-leg-soreness.txt)").click()
+    page.locator("#remove").click()
+    confirm = page.locator("#confirm-remove")
+    confirm.wait_for()
+    assert "Move waist-and-leg-soreness.txt to the trash?" in confirm.inner_text()
+    assert "waist-and-leg-soreness.txt" in page.locator(".doc-table").first.inner_text()  # nothing happened yet
+    page.locator("#confirm").click()
+    page.locator("#upload-result").get_by_text("Index updated").wait_for(timeout=120_000)
+    assert "to the trash" in page.locator("#upload-result").inner_text()
+    assert "waist-and-leg-soreness.txt" not in page.locator(".doc-table").first.inner_text()
+    page.locator("#to-restore input").click()
+    page.get_by_role("option", name="waist-and-leg-soreness.txt", exact=False).first.click()
+    page.locator("#restore").click()
+    page.locator("#upload-result").get_by_text("Restored").wait_for(timeout=120_000)
+    page.locator("#upload-result").get_by_text("Index updated").wait_for(timeout=120_000)
+    assert "waist-and-leg-soreness.txt" in page.locator(".doc-table").first.inner_text()
+
+
+def test_a_file_dropped_into_the_corpus_folder_shows_up(page, app_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    corpus = CORPUS_OF[app_url]
+    (corpus / "dropped-in-zorblax.txt").write_text(ZORBLAX, encoding="utf-8")
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            reply = ask(page, "Who first described the Zorblax stretch?")
+            if "Source: dropped-in-zorblax.txt" in reply.inner_text():
+                break
+            assert time.monotonic() < deadline, "a file copied into corpus/ was not answered from within 30 s"
+            time.sleep(1)
+        page.get_by_role("tab", name="Documents").click()
+        page.locator(".doc-table").first.get_by_text("The Zorblax stretch for stiff hamstrings").wait_for()
+    finally:
+        (corpus / "dropped-in-zorblax.txt").unlink()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_on_a_phone_the_input_is_in_view_and_tables_fit(browser, app_url: str, scheme: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        box = page.locator("#question textarea").bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844, box  # no scrolling needed to ask
+        reply = ask(page, EMERGENCY)
+        card = reply.locator(".care-card").bounding_box()
+        assert card is not None and 0 <= card["y"] < 844  # the card is on screen once the answer arrives
+        page.screenshot(path=str(ARTIFACTS / f"phone-{scheme}.png"))
+        page.get_by_role("tab", name="Documents").click()
+        page.get_by_text("Articles in the library").wait_for()
+        page.wait_for_timeout(500)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # nothing cut off at the side
+        for table in page.locator(".doc-table").all():
+            right = table.evaluate("el => el.getBoundingClientRect().right")
+            assert right <= 390 + 1
+        page.screenshot(path=str(ARTIFACTS / f"phone-documents-{scheme}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_settings_change_passages_and_emergency_numbers(page) -> None:  # type: ignore[no-untyped-def]
+    assert page.get_by_label("Your question").count() == 1  # the box has a label, not only a placeholder
+    page.get_by_text("Settings").click()
+    page.locator("#passages input[type=number]").fill("5")
+    page.locator("#passages input[type=number]").press("Enter")
+    page.locator("#region input").click()
+    page.get_by_role("option", name="United States (emergency: 911)").click()
+    page.locator(".notice").get_by_text("call 911").wait_for()
+    reply = ask(page, "What stretches help sciatica?")
+    assert reply.inner_text().count("Source: ") == 5
+    card = ask(page, EMERGENCY)
+    assert "911" in card.inner_text().split("\n")[0] and "999" not in card.inner_text()
