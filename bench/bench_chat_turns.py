@@ -57,7 +57,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from retrieval.config import Settings
-    from retrieval.web.service import AppSettings, ChatService
+    from retrieval.web import AppSettings, ChatService
     from tests.apprunner import free_port
 
     work = Path(tempfile.mkdtemp(prefix="bench-turns-"))

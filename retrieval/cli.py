@@ -196,9 +196,9 @@ def ask(question: str | None, index_dir: Path | None, model: str | None, top_k: 
         raise click.BadParameter(str(error), param_hint="--locale") from None
     settings = _settings(index_dir=index_dir, model=model, top_k=top_k, locale=locale, search_mode=search_mode)
     retriever = Retriever.load(settings)
-    from retrieval.safety import shipped_head
+    from retrieval.safety import load_safety_layer
 
-    shipped_head()  # a missing or malformed red-flag head is an error before any answer
+    load_safety_layer()  # a malformed red-flag head or data file is an error before any answer
     questions = [question] if question is not None else (line.rstrip("\n") for line in sys.stdin)
     color = sys.stdout.isatty()
     for text in questions:

@@ -10,7 +10,8 @@
     ├── BuildLockedError       another build holds the index lock
     ├── ModelNotFoundError     the embedding model cannot be loaded offline
     │   └── SafetyModelError       the learned red-flag head is missing or malformed
-    └── DocumentRejected       one document cannot be read (reported and skipped)
+    ├── DocumentRejected       one document cannot be read (reported and skipped)
+    └── DataFileError          a lexicon, bank or wording file is malformed (names file and line)
 
 Every message says what to do next.
 """
@@ -66,3 +67,15 @@ class DocumentRejected(RetrievalError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class DataFileError(RetrievalError):
+    """A data file the code reads at start-up (red-flag lexicon, care wording, body-part words)
+    is malformed. The message names the file and the line, and what is wrong there."""
+
+    def __init__(self, path: object, line: int | None, problem: str) -> None:
+        where = f"{path}:{line}" if line else f"{path}"
+        hint = "" if str(path).startswith("/") else f" (fix the file, or restore it with `git checkout -- {path}`)"
+        super().__init__(f"{where}: {problem}{hint}")
+        self.path, self.line, self.problem = path, line, problem
+

@@ -18,14 +18,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "retrieval"
 STAGES = ["ingest", "index", "safety", "search", "answer", "web"]
 # Shared by every stage; they import no stage themselves.
-FOUNDATION = {"config", "errors", "exports"}
+FOUNDATION = {"config", "errors", "exports", "datafiles"}
 MAX_LINES = 400
 # Being split up, one commit at a time; each entry goes when its module is split.
 STILL_TOO_LONG = {
     "retrieval.evaluation.metrics", "retrieval.index.build", "retrieval.index.store", "retrieval.ingest.cleaning",
-    "retrieval.safety.redflags", "retrieval.safety.triage", "retrieval.search.retriever", "retrieval.web.service",
+    "retrieval.search.retriever",
 }
-STILL_CIRCULAR = {("retrieval.safety.learned_flags", "retrieval.safety.triage")}
+STILL_CIRCULAR: set[tuple[str, str]] = set()
 
 
 def _modules() -> dict[str, Path]:

@@ -186,7 +186,7 @@ def learned_flag(text: str, embed: Embed, *, message_vector: np.ndarray | None =
                  head: FlagHead | None = None) -> LearnedFlag:
     """Score ``text`` and its sentences with the head. ``message_vector`` is the question vector
     retrieval already computed for the same text: it is reused, not computed again."""
-    from retrieval.safety.triage import has_cancelled_finding
+    from retrieval.safety.findings import has_cancelled_finding
 
     head = head or shipped_head()
     if not text.strip():

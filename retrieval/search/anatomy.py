@@ -1,4 +1,5 @@
-"""Which parts of the body a text is about, in lay words.
+"""Which parts of the body a text is about, in lay words (``data/body_parts.yaml``: the words
+for each part, the figures of speech to ignore, "back" as an adverb).
 
 Used by ``coverage`` to decline a question about a part of the body that no article is about
 ("frozen shoulder exercises" over articles on back and leg pain) instead of showing passages that
@@ -26,53 +27,31 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
-# part -> the lay words for it (regular expressions over lower-case text, whole words)
-PARTS: dict[str, str] = {
-    "back": r"backs?|backache|spines?|spinal|lumbar|tailbone|coccyx|sacrum|sacral|waists?|loins?"
-    r"|shoulder[- ]?blades?|buttocks?|glutes?|gluteal|bum",
-    "leg": r"legs?|thighs?|hamstrings?|quads?|quadriceps|calf|calves|shins?",
-    "hip": r"hips?",
-    "knee": r"knees?|kneecaps?",
-    "ankle": r"ankles?",
-    "foot": r"foot|feet|toes?|heels?",
-    "neck": r"necks?",
-    "shoulder": r"shoulders?(?![- ]?blades?)",
-    "arm": r"arms?|elbows?|wrists?|hands?|fingers?|thumbs?",
-    "chest": r"chests?|breasts?|ribs?|ribcage|lungs?|heart",
-    "belly": r"stomach|tummy|belly|abdomen|abdominal|bowels?|bladder|kidneys?|liver|groin",
-    "head": r"heads?|headaches?|face|jaw|tooth|teeth|gums?|eyes?|ears?|nose|mouth|throat|tongue|scalp",
-    "skin": r"skin",
-}
+from retrieval.datafiles import Checker, read_yaml
 
-# How a part is named in a sentence ("the articles are about the back and the legs").
-NAMES: dict[str, str] = {
-    "back": "the back", "leg": "the legs", "hip": "the hip", "knee": "the knee", "ankle": "the ankle",
-    "foot": "the foot", "neck": "the neck", "shoulder": "the shoulder", "arm": "the arm or hand",
-    "chest": "the chest", "belly": "the belly", "head": "the head or face", "skin": "the skin",
-}
+BODY_PARTS_PATH = Path(__file__).resolve().parent / "data" / "body_parts.yaml"
 
-# Figures of speech that name a part without being about it.
-_IDIOMS = re.compile(
-    r"\b(?:on the other hand|hand in hand|(?:at|by|on|to) hand|hands[- ]on|hands? free"
-    r"|doing (?:my|your|his|her|their) head in|head(?:ing|ed|s)? (?:to|for|out|off|home|back|over)"
-    r"|heads?[- ]up|by heart|heart ?felt|off the top of my head|face (?:it|up to)|in the face of"
-    r"|keep an eye|eye on|turn a blind eye|an arm and a leg|break a leg|leg it|legged it"
-    r"|pain in the neck|neck and neck|foot the bill|on foot|put (?:my|your) foot down|toe the line)\b"
-)
-# "Back" as an adverb: "my knee pain keeps coming back", "back to normal", "a while back". Not
-# when it is someone's back ("hurt my back at work") or before the words that make it the body
-# part again ("why do i get back pain", "the way back pain feels").
-_BACK_ADVERB = re.compile(
-    r"\b(?:(?:come|comes|came|coming|go|goes|went|going|gone|get|gets|got|getting|bounce[sd]?|bouncing"
-    r"|bring|brings|brought|cut|cutting|hold|holding|held|fight|fighting|look|looking|pay|paid|send|sent"
-    r"|give|gave|flash(?:es|ed)?) back"
-    r"|(?<!\bmy )(?<!\byour )(?<!\bhis )(?<!\bher )(?<!\bour )(?<!\btheir )(?<!\bthe )(?<!\bupper )(?<!\blower )"
-    r"back (?:(?:to|at) (?:normal|work|the gym|bed|sleep|school)|home|and forth)"
-    r"|(?:a (?:while|week|month|year)|(?:days|weeks|months|years|ages|way)) back)\b"
-    r"(?! ?(?:pain|ache|spasms?|problems?|injur|muscles?|issues?|strain|trouble|surgery|stiff|brace|support"
-    r"|exercises?|stretch))"
-)
+
+def _load(path: Path = BODY_PARTS_PATH) -> tuple[dict[str, str], dict[str, str], re.Pattern[str], re.Pattern[str]]:
+    """(part -> words pattern, part -> name, idioms, back as an adverb), read and checked."""
+    check = Checker(path)
+    data = read_yaml(path)
+    parts, names = {}, {}
+    raw = check.mapping(data, "parts", "parts")
+    for part in raw:
+        entry = check.mapping(raw, part, f"part {part!r}", required=("named", "words"))
+        parts[part] = "|".join(check.strings(entry, "words", f"part {part!r}: words"))
+        names[part] = check.string(entry, "named", f"part {part!r}: named")
+        check.regex(rf"\b(?:{parts[part]})\b", entry.lines["words"], f"part {part!r}: words")
+    idioms = check.regex(r"\b(?:" + "|".join(check.strings(data, "idioms", "idioms")) + r")\b", data.lines["idioms"], "idioms")
+    back_adverb = check.regex(check.string(data, "back_adverb", "back_adverb"), data.lines["back_adverb"], "back_adverb")
+    return parts, names, idioms, back_adverb
+
+
+# part -> the lay words for it (a regular expression over lower-case text, whole words)
+PARTS, NAMES, _IDIOMS, _BACK_ADVERB = _load()
 _PATTERNS = {part: re.compile(rf"\b(?:{words})\b") for part, words in PARTS.items()}
 
 

@@ -8,7 +8,8 @@ corpus folder). ``app.py`` at the top of the repository only starts it.
 from retrieval.exports import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
-    "service": ("AppSettings", "ChatService"),
+    "service": ("ChatService",),
+    "settings": ("AppSettings",),
     "chat_page": ("article_routes", "asset", "build_app"),
     "server": ("launch", "TerminalProgress", "print_start"),
 })

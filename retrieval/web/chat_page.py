@@ -14,15 +14,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from retrieval.safety import care
-
-from retrieval.web import chat_view
-
-from retrieval.web import conversation
-
-from retrieval.web import feedback
 from retrieval.errors import RetrievalError
-from retrieval.web.service import AdminDenied, AppSettings, ChatService, UploadRejected
+from retrieval.safety import care
+from retrieval.web import chat_view, conversation, feedback
+from retrieval.web.service import ChatService
+from retrieval.web.settings import AdminDenied, AppSettings
+from retrieval.web.uploads import UploadRejected
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 PRIVATE = {"api_visibility": "private"}  # events the page uses, not part of the API

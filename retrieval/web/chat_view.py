@@ -19,7 +19,9 @@ from retrieval.answer import escape_markdown
 if TYPE_CHECKING:
     from retrieval.answer import Answer
     from retrieval.web.feedback import Feedback
-    from retrieval.web.service import BuildOutcome, BuildStatus, ChatService, DocumentRow, SavedUpload
+    from retrieval.web.rebuilds import BuildOutcome, BuildStatus
+    from retrieval.web.service import ChatService, DocumentRow
+    from retrieval.web.uploads import SavedUpload
 
 Message = dict[str, Any]
 

@@ -16,23 +16,19 @@ goes on meanwhile; when a rebuild commits, the retriever swaps to the new index 
 
 from __future__ import annotations
 
-import dataclasses
-import hmac
 import logging
-import os
-import re
-import shutil
 import threading
 import time
-import unicodedata
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from retrieval.config import MAX_K, Settings, env_values, on_or_off
+from retrieval.config import MAX_K, Settings
 from retrieval.errors import RetrievalError
+from retrieval.web.rebuilds import BuildOutcome, BuildStatus, RebuildQueue
+from retrieval.web.settings import AppSettings
+from retrieval.web.uploads import SavedUpload, UploadRejected, save_upload
 
 if TYPE_CHECKING:
     from retrieval.answer import Answer
@@ -45,9 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
-MAX_NAME_CHARS = 100
 REFRESH_EVERY = 5.0  # seconds between checks for an index rebuilt outside the app
 RETRY_EVERY = 10.0  # seconds between rebuild attempts while no index can be loaded
 BUILD_LOCK_WAIT = 30.0  # seconds a background rebuild waits for another build's lock
@@ -55,14 +48,6 @@ BUILD_LOCK_WAIT = 30.0  # seconds a background rebuild waits for another build's
 
 class ServiceUnavailable(RetrievalError):
     """No index can be used right now; the message says why and what happens next."""
-
-
-class AdminDenied(RetrievalError):
-    """Uploading or removing documents is not allowed (wrong password, or switched off)."""
-
-
-class UploadRejected(RetrievalError):
-    """One uploaded file cannot be added; the message says why."""
 
 
 class BadRequest(RetrievalError):
@@ -86,73 +71,6 @@ def checked_k(k: Any) -> int | None:
     return int(number)
 
 
-# Environment variable -> (AppSettings field, converter).
-_APP_ENV_FIELDS: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "RETRIEVAL_HOST": ("host", str),
-    "RETRIEVAL_PORT": ("port", int),
-    "RETRIEVAL_MAX_UPLOAD_MB": ("max_upload_mb", float),
-    "RETRIEVAL_ADMIN_PASSWORD": ("admin_password", str),
-    "RETRIEVAL_CONCURRENCY": ("concurrency", int),
-    "RETRIEVAL_WATCH": ("watch", on_or_off),
-}
-
-
-@dataclass(frozen=True)
-class AppSettings:
-    """Server settings (the pipeline's own live in :class:`Settings`).
-
-    Environment: RETRIEVAL_HOST, RETRIEVAL_PORT, RETRIEVAL_MAX_UPLOAD_MB,
-    RETRIEVAL_ADMIN_PASSWORD, RETRIEVAL_CONCURRENCY, RETRIEVAL_WATCH.
-    """
-
-    host: str = "127.0.0.1"
-    port: int = 7860
-    max_upload_mb: float = 5.0
-    admin_password: str = field(default="", repr=False)
-    # Questions answered at once; each is one short CPU-bound encode, so about the core count.
-    concurrency: int = 4
-    # Watch corpus/ and rebuild on changes. "off" where something else builds the index (a
-    # cron job, another replica) or the folder is on storage without change notifications.
-    watch: bool = True
-
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> AppSettings:
-        return cls(**env_values(_APP_ENV_FIELDS, environ))
-
-    def with_overrides(self, **overrides: Any) -> AppSettings:
-        """A copy with the given fields replaced; ``None`` values are ignored."""
-        return dataclasses.replace(self, **{k: v for k, v in overrides.items() if v is not None})
-
-    @property
-    def is_local(self) -> bool:
-        return self.host.strip("[]").lower() in LOCAL_HOSTS
-
-    @property
-    def max_upload_bytes(self) -> int:
-        return int(self.max_upload_mb * 1024 * 1024)
-
-    @property
-    def admin_mode(self) -> str:
-        """"open" on localhost, "password" elsewhere with a password set, otherwise "off"."""
-        if self.is_local:
-            return "open"
-        return "password" if self.admin_password else "off"
-
-    def check_admin(self, password: str | None) -> None:
-        """Raise :class:`AdminDenied` unless this caller may upload and remove documents."""
-        mode = self.admin_mode
-        if mode == "open":
-            return
-        if mode == "off":
-            raise AdminDenied(
-                f"Adding and removing documents is switched off because the app listens on {self.host}, "
-                "not only on this computer. Set RETRIEVAL_ADMIN_PASSWORD to allow it with a password."
-            )
-        given = (password or "").encode("utf-8")
-        if not hmac.compare_digest(given, self.admin_password.encode("utf-8")):
-            raise AdminDenied("Wrong or missing admin password: documents were not changed.")
-
-
 @dataclass(frozen=True)
 class DocumentRow:
     """One indexed document, as the Documents tab lists it."""
@@ -162,68 +80,6 @@ class DocumentRow:
     kind: str
     chunks: int
     indexed_at: str
-
-
-@dataclass(frozen=True)
-class SavedUpload:
-    """An uploaded file added to the corpus. ``saved_as`` differs from ``wanted`` when renamed."""
-
-    original: str  # the name the browser sent
-    wanted: str  # the sanitised name
-    saved_as: str  # the name in the corpus (versioned as name-2.txt if ``wanted`` existed)
-
-    @property
-    def versioned(self) -> bool:
-        return self.saved_as != self.wanted
-
-
-@dataclass(frozen=True)
-class BuildStatus:
-    """A snapshot of the background rebuild, for progress bars."""
-
-    running: bool = False
-    stage: str = ""  # "waiting", "reading", "embedding", "loading"
-    done: int = 0
-    total: int = 0
-    builds_finished: int = 0
-
-
-@dataclass(frozen=True)
-class BuildOutcome:
-    """How one background rebuild ended. On failure the previous index keeps serving."""
-
-    ok: bool
-    error: str = ""
-    report: BuildReport | None = None
-    seconds: float = 0.0
-
-
-def safe_file_name(name: str) -> str:
-    """A file name that is safe to create in the corpus folder, or UploadRejected.
-
-    Directories are stripped (both ``/`` and ``\\``), letters are NFKC-normalised, anything
-    but letters, digits, ``.``, ``-``, ``_`` and spaces becomes ``-``, leading dots (hidden
-    files) go, and the extension must be one we can index.
-
-    Example: safe_file_name("../../etc/Zorblax stretch?.TXT") -> "Zorblax stretch.txt"
-    """
-    base = re.split(r"[/\\]", name or "")[-1]
-    base = unicodedata.normalize("NFKC", base)
-    base = re.sub(r"[^\w.\- ]", "-", base, flags=re.UNICODE)
-    base = re.sub(r"\s+", " ", base)
-    base = re.sub(r"-{2,}", "-", base).strip()
-    stem, dot, suffix = base.rpartition(".")
-    if not dot:
-        raise UploadRejected(f"{name!r} has no file extension; upload {_suffix_list()} files")
-    suffix = "." + suffix.lower()
-    if suffix not in UPLOAD_SUFFIXES:
-        raise UploadRejected(f"{name!r}: {suffix} files are not supported; upload {_suffix_list()} files")
-    stem = stem.strip(" .-")[: MAX_NAME_CHARS - len(suffix)].rstrip(" .-") or "document"
-    return stem + suffix
-
-
-def _suffix_list() -> str:
-    return ", ".join(UPLOAD_SUFFIXES)
 
 
 class ChatService:
@@ -253,15 +109,7 @@ class ChatService:
         self._last_retry = 0.0
         self._load_lock = threading.Lock()
         self._corpus_lock = threading.Lock()  # serialises saving and removing files
-        # Background rebuilds: tickets are numbered requests; a build covers every ticket
-        # requested before it started.
-        self._builds = threading.Condition()
-        self._requested = 0
-        self._started_for = 0
-        self._covered = 0
-        self._outcomes: list[tuple[int, BuildOutcome]] = []
-        self._worker: threading.Thread | None = None
-        self._status = BuildStatus()
+        self._rebuilds = RebuildQueue(self._run_build)  # one background build at a time
         self._watcher: CorpusWatcher | None = None
 
     # ---------------------------------------------------------------- start-up
@@ -269,16 +117,18 @@ class ChatService:
     def start(self, progress: Progress | None = None) -> BuildOutcome:
         """Load the model, bring the index up to date, open it.
 
-        Raises only when the model or the red-flag head cannot be loaded (ModelNotFoundError,
-        SafetyModelError). Index and corpus
+        Raises only when the model, the red-flag head or a safety data file cannot be loaded
+        (ModelNotFoundError, SafetyModelError, DataFileError). Index and corpus
         problems do not stop the app: :attr:`problem` says what is wrong, the chat shows it."""
         from retrieval.index import build_index
 
         started = time.perf_counter()
         self.embedder.embed(["warm up"])  # load the model now, not on the first question
-        from retrieval.safety import shipped_head
+        from retrieval.safety import load_safety_layer
+        from retrieval.search import body_parts
 
-        shipped_head()  # and the red-flag head: a missing or malformed one stops start-up
+        load_safety_layer()  # the red-flag data files and head: a malformed one stops start-up
+        body_parts("back")  # and the body-part words (search/data/body_parts.yaml)
         try:
             report = build_index(self.settings, embedder=self.embedder, progress=progress)
             self._last_report = report
@@ -388,61 +238,12 @@ class ChatService:
         return list(report.skipped) if report is not None else []
 
     def save_upload(self, source: Path, original_name: str | None = None) -> SavedUpload:
-        """Copy one uploaded file into the corpus folder under a safe, unused name.
-
-        Checks the name, the size limit and that the file can be read as an article (the same
-        reader the build uses), then creates it without ever replacing an existing file: a
-        taken name becomes ``name-2.txt``, ``name-3.txt``, ...
-        """
-        from retrieval.errors import DocumentRejected
-        from retrieval.ingest import read_document
-
-        original = original_name or source.name
-        wanted = safe_file_name(original)
-        try:
-            size = source.stat().st_size
-        except OSError as error:
-            raise UploadRejected(f"{original!r} cannot be read: {error.strerror or error}") from None
-        limit = self.app_settings.max_upload_bytes
-        if size > limit:
-            raise UploadRejected(
-                f"{original!r} is {size / 1024 / 1024:.1f} MB; the limit is {self.app_settings.max_upload_mb:g} MB per file"
-            )
-        corpus = Path(self.settings.corpus_dir)
-        corpus.mkdir(parents=True, exist_ok=True)
-        suffix = Path(wanted).suffix
-        # A hidden staging file (the build skips dot-files) with the right extension for the reader.
-        staging = corpus / f".upload-{uuid.uuid4().hex}{suffix}"
-        try:
-            shutil.copyfile(source, staging)
-            try:
-                read_document(staging, wanted)
-            except DocumentRejected as rejected:
-                raise UploadRejected(f"{original!r} cannot be indexed: {rejected.reason}") from None
-            with self._corpus_lock:
-                twin = _identical_file(staging, corpus)
-                if twin is not None:
-                    raise UploadRejected(f"{original!r} is already in the library as {twin} (same content)")
-                saved_as = self._link_unused(staging, corpus, wanted)
-        finally:
-            staging.unlink(missing_ok=True)
-        return SavedUpload(original, wanted, saved_as)
-
-    @staticmethod
-    def _link_unused(staging: Path, corpus: Path, wanted: str) -> str:
-        stem, suffix = wanted[: -len(Path(wanted).suffix)], Path(wanted).suffix
-        root = corpus.resolve()
-        for version in range(1, 1000):
-            name = wanted if version == 1 else f"{stem}-{version}{suffix}"
-            target = corpus / name
-            if target.resolve().parent != root:  # cannot happen after safe_file_name; belt and braces
-                raise UploadRejected(f"{wanted!r} is not a plain file name")
-            try:
-                os.link(staging, target)  # fails if the name exists: never overwrites
-            except FileExistsError:
-                continue
-            return name
-        raise UploadRejected(f"too many files named like {wanted!r}; rename it and try again")
+        """Copy one uploaded file into the corpus folder under a safe, unused name (see
+        :func:`retrieval.web.uploads.save_upload`); the caller then requests a rebuild."""
+        return save_upload(
+            source, Path(self.settings.corpus_dir), max_mb=self.app_settings.max_upload_mb,
+            lock=self._corpus_lock, original_name=original_name,
+        )
 
     def remove_document(self, doc_id: str) -> str:
         """Move one indexed (or skipped) file from the corpus folder to its trash; returns its name.
@@ -514,14 +315,7 @@ class ChatService:
     def request_rebuild(self) -> int:
         """Ask for an incremental rebuild in the background; returns a ticket for
         :meth:`wait_for_build`. Requests made while a build runs share the next build."""
-        with self._builds:
-            self._requested += 1
-            ticket = self._requested
-            if self._worker is None:
-                self._worker = threading.Thread(target=self._build_loop, name="index-rebuild", daemon=True)
-                self._worker.start()
-            self._builds.notify_all()
-        return ticket
+        return self._rebuilds.request()
 
     def wait_for_build(
         self,
@@ -533,61 +327,30 @@ class ChatService:
     ) -> BuildOutcome | None:
         """Block until the build covering ``ticket`` ends (None on timeout), calling
         ``on_status`` every ``poll`` seconds meanwhile."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._builds:
-            while self._covered < ticket:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return None
-                self._builds.wait(poll if left is None else min(poll, left))
-                if on_status is not None and self._covered < ticket:
-                    status = self._status
-                    self._builds.release()
-                    try:
-                        on_status(status)
-                    finally:
-                        self._builds.acquire()
-            return next(outcome for covered, outcome in self._outcomes if covered >= ticket)
+        return self._rebuilds.wait(ticket, timeout=timeout, on_status=on_status, poll=poll)
 
     def status(self) -> BuildStatus:
-        return self._status
+        return self._rebuilds.status
 
     @property
     def latest_ticket(self) -> int:
         """The ticket of the most recent rebuild request (0 if none), e.g. one the chat made."""
-        return self._requested
+        return self._rebuilds.latest_ticket
 
-    def _set_status(self, **changes: Any) -> None:
-        self._status = dataclasses.replace(self._status, **changes)
+    def _run_build(self, progress: Progress) -> BuildOutcome:
+        """One incremental build, then the retriever swaps to it (the queue's worker runs this)."""
+        outcome = self._build_and_load(progress)
+        self._last_outcome = outcome
+        return outcome
 
-    def _build_loop(self) -> None:
-        while True:
-            with self._builds:
-                if self._covered >= self._requested:
-                    self._worker = None
-                    return
-                target = self._requested
-                self._set_status(running=True, stage="waiting", done=0, total=0)
-            outcome = self._run_build()
-            self._last_outcome = outcome
-            with self._builds:
-                self._covered = target
-                self._outcomes = [*self._outcomes[-20:], (target, outcome)]
-                self._set_status(running=False, stage="", builds_finished=self._status.builds_finished + 1)
-                self._builds.notify_all()
-
-    def _run_build(self) -> BuildOutcome:
+    def _build_and_load(self, progress: Progress) -> BuildOutcome:
         from retrieval.index import build_index
 
         started = time.perf_counter()
-
-        def progress(stage: str, done: int, total: int) -> None:
-            self._set_status(stage=stage, done=done, total=total)
-
         try:
             report = build_index(self.settings, embedder=self.embedder, progress=progress, wait_seconds=self.build_lock_wait)
             self._last_report = report
-            self._set_status(stage="loading")
+            self._rebuilds.set_stage("loading")
             self._load_or_refresh()
         except RetrievalError as error:
             return BuildOutcome(False, str(error), seconds=time.perf_counter() - started)
@@ -595,19 +358,6 @@ class ChatService:
             log.exception("index rebuild failed")
             return BuildOutcome(False, f"unexpected error while rebuilding: {error!r}", seconds=time.perf_counter() - started)
         return BuildOutcome(True, report=report, seconds=time.perf_counter() - started)
-
-
-def _identical_file(candidate: Path, corpus: Path) -> str | None:
-    """The corpus file (relative path) with exactly the bytes of ``candidate``, if any."""
-    size = candidate.stat().st_size
-    data: bytes | None = None
-    for path in corpus.rglob("*"):
-        if path.name.startswith(".") or not path.is_file() or path.is_symlink() or path.stat().st_size != size:
-            continue
-        data = candidate.read_bytes() if data is None else data
-        if path.read_bytes() == data:
-            return path.relative_to(corpus).as_posix()
-    return None
 
 
 def _problem_text(load_error: str, build: BuildOutcome | None) -> str:
@@ -620,7 +370,6 @@ def _problem_text(load_error: str, build: BuildOutcome | None) -> str:
 
 
 __all__ = [
-    "AdminDenied",
     "AppSettings",
     "BadRequest",
     "BuildOutcome",
@@ -630,5 +379,4 @@ __all__ = [
     "SavedUpload",
     "ServiceUnavailable",
     "UploadRejected",
-    "safe_file_name",
 ]

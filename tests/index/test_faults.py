@@ -338,7 +338,7 @@ def test_manifest_that_disagrees_with_the_vectors_via_the_app(mismatched: Librar
     repair the index: /ask says why (no traceback, no answer); once free it rebuilds and answers."""
     from gradio_client import Client
 
-    from retrieval.web.service import AppSettings, ChatService
+    from retrieval.web import AppSettings, ChatService
     from tests.web.test_app import free_port, load_app_module
 
     settings = Settings(corpus_dir=mismatched.corpus, index_dir=mismatched.index)

@@ -18,7 +18,7 @@ import pytest
 
 from retrieval.config import Settings
 from retrieval.index.build import index_lock
-from retrieval.web.service import AppSettings, ChatService
+from retrieval.web import AppSettings, ChatService
 from tests.apprunner import free_port, wait_for_client
 
 ROOT = Path(__file__).resolve().parents[2]

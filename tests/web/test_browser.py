@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.config import Settings
-from retrieval.web.service import AppSettings, ChatService
+from retrieval.web import AppSettings, ChatService
 from tests.apprunner import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")

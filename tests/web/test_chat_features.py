@@ -15,17 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.web import article_page
-
-from retrieval.web import chat_view
-
-from retrieval.web import conversation
-
-from retrieval.web import feedback
-
-from retrieval.web import trash
+from retrieval.web import article_page, chat_view, conversation, feedback, trash
 from retrieval.config import Settings
-from retrieval.web.service import BadRequest, ChatService, UploadRejected, checked_k
+from retrieval.web.service import BadRequest, ChatService, checked_k
+from retrieval.web.uploads import UploadRejected
 from retrieval.index.store import StoredDocument
 from retrieval.web.watcher import is_article_change
 

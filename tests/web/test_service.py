@@ -15,14 +15,9 @@ import pytest
 
 from retrieval.config import Settings
 from retrieval.index.build import index_lock
-from retrieval.web.service import (
-    AdminDenied,
-    AppSettings,
-    ChatService,
-    ServiceUnavailable,
-    UploadRejected,
-    safe_file_name,
-)
+from retrieval.web.service import ChatService, ServiceUnavailable
+from retrieval.web.settings import AdminDenied, AppSettings
+from retrieval.web.uploads import UploadRejected, safe_file_name
 
 ZORBLAX = (
     "The Zorblax stretch for stiff hamstrings\n\n"
@@ -339,7 +334,7 @@ def test_asking_retries_the_rebuild_by_itself(library: Settings, embedder) -> No
 
 
 def test_a_bad_environment_value_names_the_variable() -> None:
-    from retrieval.web.service import AppSettings
+    from retrieval.web.settings import AppSettings
 
     with pytest.raises(ValueError, match=r"RETRIEVAL_PORT='eighty' is not a valid int"):
         AppSettings.from_env({"RETRIEVAL_PORT": "eighty"})
