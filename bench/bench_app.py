@@ -127,7 +127,8 @@ def core_times(index_dir: Path, questions: list[str], calls: int) -> tuple[dict[
     """(encode + FAISS search, whole answer_question) per question, in this process."""
     from retrieval.answer.assemble import answer_question
     from retrieval.config import Settings
-    from retrieval.search.retriever import CANDIDATES, Retriever
+    from retrieval.search.retriever import Retriever
+    from retrieval.search.scoring import CANDIDATES
 
     retriever = Retriever.load(Settings(index_dir=index_dir))
     index = retriever.data.faiss_index

@@ -10,7 +10,7 @@ subprocess (wall time, and peak RSS of that process from ``os.wait4``):
 - full: a new, empty index folder;
 - floor: a subprocess that loads the same model with the same backend and encodes exactly the
   texts the build embedded (``retrieval chunks --json`` -> ``compose_embedded_text``, then each
-  distinct sentence of the chunks, ``highlight.split_sentences``), same batch size; run alternately with the full builds so machine noise hits both alike;
+  distinct sentence of the chunks, ``ingest.split_sentences``), same batch size; run alternately with the full builds so machine noise hits both alike;
 - no-change: the same build again (nothing to embed);
 - add-one: one new article copied into the corpus, then removed again (remove-one).
 
@@ -115,6 +115,7 @@ def stages_worker(corpus: Path, index: Path, backend: str) -> None:
     import retrieval.index.backends as backends
     import retrieval.index.embeddings as embeddings
     import retrieval.index.build as indexing
+    import retrieval.index.stages as stages
     from retrieval.config import Settings
 
     times: dict[str, float] = {"import retrieval": time.perf_counter() - started}
@@ -131,9 +132,9 @@ def stages_worker(corpus: Path, index: Path, backend: str) -> None:
 
         setattr(module, name, wrapper)
 
-    timed(indexing, "_prepare_documents", "read + clean + dedup")
+    timed(indexing, "prepare_documents", "read + clean + dedup")
     timed(indexing, "_previous_index", "load previous index")
-    timed(indexing, "chunk_text", "chunk (pysbd + tokenizer)")
+    timed(stages, "chunk_text", "chunk (pysbd + tokenizer)")
     timed(embeddings.SentenceTransformerEmbedder, "count_tokens", "  of which count_tokens")
     timed(backends, "load_sentence_transformer", "import + load model")
     timed(indexing, "_embed", "embed (incl. model load)")

@@ -37,7 +37,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from retrieval.config import Settings  # noqa: E402
-from retrieval.evaluation.metrics import load_questions  # noqa: E402
+from retrieval.evaluation.questions import load_questions  # noqa: E402
 
 MEDQUAD = Path("/work/shared/eval/medquad")
 DATA = ROOT / "bench" / "data"
@@ -128,9 +128,9 @@ def stage_breakdown(retriever, questions: list[str]) -> dict[str, float]:  # typ
 
     timed(answer, "assess", "triage")
     timed(type(retriever), "encode", "encode query")
-    timed(search, "_dense_scores", "dense scores")
-    timed(search, "_lexical_scores", "BM25")
-    timed(search, "_diversify", "diversify")
+    timed(search, "dense_scores", "dense scores")
+    timed(search, "lexical_scores", "BM25")
+    timed(search, "diversify", "diversify")
     timed(type(retriever), "search", "search (all)")
     timed(answer, "assess_coverage", "coverage")
     timed(answer, "_with_highlight", "highlight")
@@ -216,7 +216,7 @@ def ann_table(vectors: np.ndarray, queries: np.ndarray, label: str) -> dict:
         times = []
         for q in queries:
             begin = time.perf_counter()
-            index.search(q[None, :], 50)  # search.py asks for 50 candidates
+            index.search(q[None, :], 50)  # the retriever asks for 50 candidates
             times.append(1000 * (time.perf_counter() - begin))
         return times
 

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from retrieval.config import Settings  # noqa: E402
 from retrieval.search.coverage import DENSE_THRESHOLD, answer_declines, best_dense_score  # noqa: E402
 from retrieval.index.build import build_index  # noqa: E402
-from retrieval.evaluation.metrics import load_questions  # noqa: E402
+from retrieval.evaluation.questions import load_questions  # noqa: E402
 from retrieval.search.retriever import Retriever  # noqa: E402
 from retrieval.safety.triage import assess  # noqa: E402
 

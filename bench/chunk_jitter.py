@@ -28,7 +28,7 @@ from retrieval.search import retriever as search  # noqa: E402
 from retrieval.config import Settings  # noqa: E402
 from retrieval.evaluation.evaluate import evaluate  # noqa: E402
 from retrieval.index.build import build_index  # noqa: E402
-from retrieval.evaluation.metrics import load_questions  # noqa: E402
+from retrieval.evaluation.questions import load_questions  # noqa: E402
 from retrieval.search.retriever import Retriever  # noqa: E402
 
 

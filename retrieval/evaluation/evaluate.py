@@ -25,7 +25,8 @@ import click
 
 from retrieval.config import Settings
 from retrieval.errors import RetrievalError
-from retrieval.evaluation.metrics import Question, load_questions, passage_hits_phrases, score_declines, score_rankings
+from retrieval.evaluation.metrics import passage_hits_phrases, score_declines, score_rankings
+from retrieval.evaluation.questions import Question, load_questions
 
 RANK_DEPTH = 10
 HIGHLIGHT_DEPTH = 3  # the passages an answer shows by default

@@ -12,7 +12,9 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "fingerprint": ("model_fingerprint",),
     "bm25": ("tokenize", "bm25_scores", "idf_from_bm25"),
     "store": ("IndexData", "StoredDocument", "load_index", "read_manifest"),
-    "build": ("BuildReport", "build_index"),
+    "build": ("build_index",),
+    "report": ("BuildReport",),
+    "lock": ("index_lock",),
     "stages": ("Progress", "LocalStages"),
     "cluster": ("stages_for",),
 })

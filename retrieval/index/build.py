@@ -9,80 +9,25 @@ written and the model is not loaded.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
-import os
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from retrieval.ingest import Chunk
 from retrieval.config import Settings
-from retrieval.ingest import deduplicate
-from retrieval.index.embeddings import Embedder, SentenceTransformerEmbedder
-from retrieval.errors import BuildLockedError, CorpusError, IndexProblem, RetrievalError
+from retrieval.errors import CorpusError, IndexProblem, RetrievalError
 from retrieval.index.bm25 import BM25_PARAMS
-from retrieval.ingest import SUPPORTED_SUFFIXES, RawDocument
+from retrieval.index.embeddings import Embedder, SentenceTransformerEmbedder
+from retrieval.index.lock import index_lock
+from retrieval.index.prepare import PreparedDocument, empty_corpus_message, prepare_documents
+from retrieval.index.report import BuildReport
+from retrieval.index.sentence_plan import SentencePlan
 from retrieval.index.stages import ChunkRequest, LocalStages, Progress, Stages
-from retrieval.index.store import (
-    SENTENCE_DTYPE,
-    IndexData,
-    IndexWriteFailed,
-    StoredDocument,
-    build_faiss_index,
-    fault_point,
-    load_index,
-    write_failure_message,
-    write_index,
-)
-
-LOCK_FILE = ".lock"
-
-
-@dataclass
-class BuildReport:
-    """What a build did. ``embedded``/``reused``/``removed_chunks`` count chunks;
-    ``embedded_sentences`` counts the distinct sentences embedded on their own."""
-
-    documents: int = 0
-    chunks: int = 0
-    embedded: int = 0
-    embedded_sentences: int = 0
-    reused: int = 0
-    removed: int = 0  # documents removed since the last build
-    removed_chunks: int = 0
-    added_documents: list[str] = field(default_factory=list)
-    changed_documents: list[str] = field(default_factory=list)
-    unchanged_documents: int = 0
-    skipped: list[dict[str, str]] = field(default_factory=list)  # {"path", "reason"}
-    cleaning: list[dict[str, Any]] = field(default_factory=list)  # per document: chars removed
-    notes: list[str] = field(default_factory=list)
-    full_rebuild: bool = False
-    full_rebuild_reason: str = ""
-    wrote_index: bool = False
-    seconds: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    doc_id: str
-    title: str
-    text: str
-    kind: str
-    content_hash: str
-    chars_in: int
-    chars_removed: int
-    removals: dict[str, int]
-
+from retrieval.ingest import Chunk
+from retrieval.index.store import IndexData, StoredDocument, build_faiss_index, fault_point, load_index, write_index
 
 def build_index(
     settings: Settings,
@@ -105,10 +50,10 @@ def build_index(
     report = BuildReport()
     stages = stages or LocalStages()
     with index_lock(index_dir, wait_seconds=wait_seconds):
-        prepared = _prepare_documents(corpus_dir, report, progress, stages)
+        prepared = prepare_documents(corpus_dir, report, progress, stages)
         fault_point("read")
         if not prepared:
-            raise CorpusError(_empty_corpus_message(corpus_dir, report))
+            raise CorpusError(empty_corpus_message(corpus_dir, report))
         previous, reason = _previous_index(index_dir, settings, embedder, full)
         report.full_rebuild, report.full_rebuild_reason = previous is None, reason
         old_docs = previous.manifest["documents"] if previous else {}
@@ -122,7 +67,7 @@ def build_index(
         # Documents in order: an unchanged one keeps its rows; a new or changed one is chunked
         # (all of them at once, so a cluster can share the work) and its chunks embedded.
         segments: list[tuple[list[int], int]] = []  # (reused rows, -1) or ([], index into new_documents)
-        new_documents: list[_Prepared] = []
+        new_documents: list[PreparedDocument] = []
         for doc in prepared:
             old = old_docs.get(doc.doc_id)
             if previous is not None and old and old.get("sha256") == doc.content_hash:
@@ -182,7 +127,7 @@ def build_index(
             report.seconds = round(time.perf_counter() - started, 3)
             return report
 
-        sentences = _SentencePlan(chunks, previous_rows, previous) if settings.sentence_vectors else None
+        sentences = SentencePlan(chunks, previous_rows, previous) if settings.sentence_vectors else None
         sentence_texts = sentences.to_embed if sentences is not None else []
         new_vectors = _embed(embedder, to_embed, settings, progress, extra=sentence_texts, stages=stages)
         fault_point("embed")
@@ -209,126 +154,6 @@ def build_index(
         report.documents, report.chunks = len(prepared), len(chunks)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
-
-
-@contextmanager
-def index_lock(index_dir: Path, *, wait_seconds: float = 0.0) -> Iterator[None]:
-    """Hold an exclusive lock on the index folder. The kernel drops it if the build dies."""
-    path = index_dir / LOCK_FILE
-    try:
-        index_dir.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a+")
-    except OSError as error:  # read-only or full disk, no permission: say so, no traceback
-        raise IndexWriteFailed(write_failure_message(index_dir, error)) from None
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                handle.close()
-                raise BuildLockedError(
-                    f"another build is already updating {index_dir}/ ({holder}); "
-                    "wait for it to finish and try again"
-                ) from None
-            time.sleep(0.2)
-    try:
-        try:
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
-            handle.flush()
-        except OSError:
-            pass  # the note of who holds the lock is a courtesy; the flock is what counts
-        yield
-    finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
-
-
-def discover_files(corpus_dir: Path, report: BuildReport) -> list[tuple[Path, str]]:
-    """Files under ``corpus_dir`` as (path, doc id), skipping (with a reason) what we cannot use."""
-    root = corpus_dir.resolve()
-    found: list[tuple[Path, str]] = []
-    for dirpath, dirnames, filenames in os.walk(corpus_dir, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in [d for d in dirnames if (Path(dirpath) / d).is_symlink()]:
-            # os.walk does not follow it; say so rather than ignore it silently.
-            dirnames.remove(name)
-            link = (Path(dirpath) / name).relative_to(corpus_dir).as_posix()
-            report.skipped.append({"path": link, "reason": "symbolic link to a folder: not followed (copy the files into the corpus folder)"})
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            doc_id = path.relative_to(corpus_dir).as_posix()
-            if name.startswith("."):
-                continue
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(root):
-                    report.skipped.append({"path": doc_id, "reason": "symbolic link to a file outside the corpus folder"})
-                    continue
-            if not path.is_file():
-                report.skipped.append({"path": doc_id, "reason": "not a regular file"})
-                continue
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                report.skipped.append(
-                    {"path": doc_id, "reason": f"unsupported file type {path.suffix or '(no extension)'}; "
-                     f"supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}"}
-                )
-                continue
-            found.append((path, doc_id))
-    return found
-
-
-def _prepare_documents(corpus_dir: Path, report: BuildReport, progress: Progress | None, stages: Stages) -> list[_Prepared]:
-    files = discover_files(corpus_dir, report)
-    cleaned: dict[str, tuple[RawDocument, str, int, dict[str, int]]] = {}
-    for item in stages.clean(files, progress):
-        if item.document is None:
-            report.skipped.append({"path": item.doc_id, "reason": item.skipped})
-            continue
-        report.notes.extend(f"{item.doc_id}: {note}" for note in item.document.notes)
-        cleaned[item.doc_id] = (item.document, item.text, item.chars_in, dict(item.removals))
-    deduplicated = deduplicate({doc_id: value[1] for doc_id, value in cleaned.items()})
-    prepared = []
-    for doc_id, (document, _, chars_in, removals) in cleaned.items():
-        dedup = deduplicated[doc_id]
-        if dedup.removed_paragraphs:
-            removals["duplicate of another document"] = len(cleaned[doc_id][1]) - len(dedup.text)
-            report.notes.append(
-                f"{doc_id}: {dedup.removed_paragraphs} paragraph(s) also in {', '.join(dedup.duplicate_of)} "
-                "were indexed there only"
-            )
-        if dedup.removed_paragraphs and not any(len(line.split()) >= 12 for line in dedup.text.split("\n")):
-            # Only headings and fragments are left: the whole document is a copy.
-            report.skipped.append({"path": doc_id, "reason": f"duplicate of {', '.join(dedup.duplicate_of)}"})
-            continue
-        content_hash = hashlib.sha256(f"{document.title}\n{dedup.text}".encode()).hexdigest()
-        chars_removed = max(chars_in - len(dedup.text), 0)
-        report.cleaning.append(
-            {
-                "path": doc_id,
-                "chars_in": chars_in,
-                "chars_removed": chars_removed,
-                "percent_removed": round(100 * chars_removed / max(chars_in, 1), 1),
-                "removed": removals,
-            }
-        )
-        prepared.append(
-            _Prepared(doc_id, document.title, dedup.text, document.kind, content_hash, chars_in, chars_removed, removals)
-        )
-    return prepared
-
-
-def _empty_corpus_message(corpus_dir: Path, report: BuildReport) -> str:
-    if not report.skipped:
-        return f"corpus folder {corpus_dir}/ has no documents: add .txt, .md, .html or .pdf files"
-    reasons = "; ".join(f"{s['path']}: {s['reason']}" for s in report.skipped[:5])
-    more = f" (and {len(report.skipped) - 5} more)" if len(report.skipped) > 5 else ""
-    return f"no readable documents in {corpus_dir}/: {len(report.skipped)} skipped: {reasons}{more}"
 
 
 def _previous_index(
@@ -387,47 +212,6 @@ def _embed(
     return stages.embed(embedder, texts, advance)
 
 
-class _SentencePlan:
-    """Which sentences a build embeds, and how its sentence vectors are put together.
-
-    A chunk reused from the previous generation keeps that generation's sentence vectors; a new
-    chunk's sentences (``highlight.split_sentences``, the sentences a reader is shown) are
-    embedded, each distinct sentence text once (chunks overlap by a sentence).
-    """
-
-    def __init__(self, chunks: list[Chunk], previous_rows: list[int | None], previous: IndexData | None) -> None:
-        from retrieval.ingest import split_sentences
-
-        self._old = previous.sentence_vectors if previous is not None else None
-        self.to_embed: list[str] = []
-        position: dict[str, int] = {}
-        # Per chunk: its rows of the previous sentence vectors (a slice), or of ``to_embed`` (a list).
-        self._parts: list[slice | list[int]] = []
-        for chunk, old_row in zip(chunks, previous_rows):
-            if old_row is not None and previous is not None and self._old is not None:
-                self._parts.append(previous.sentence_span(old_row))
-                continue
-            positions = []
-            for sentence in split_sentences(chunk.text):
-                if sentence not in position:
-                    position[sentence] = len(self.to_embed)
-                    self.to_embed.append(sentence)
-                positions.append(position[sentence])
-            self._parts.append(positions)
-
-    def assemble(self, new_vectors: np.ndarray, dimension: int) -> tuple[np.ndarray, np.ndarray]:
-        """(sentence vectors, chunk row of each), in chunk order."""
-        blocks: list[np.ndarray] = []
-        rows: list[np.ndarray] = []
-        for row, part in enumerate(self._parts):
-            block = self._old[part] if isinstance(part, slice) and self._old is not None else new_vectors[part]
-            blocks.append(block.reshape(-1, dimension))
-            rows.append(np.full(len(blocks[-1]), row, dtype=np.int32))
-        if not blocks:
-            return np.zeros((0, dimension), dtype=SENTENCE_DTYPE), np.zeros(0, dtype=np.int32)
-        return np.ascontiguousarray(np.vstack(blocks), dtype=SENTENCE_DTYPE), np.concatenate(rows)
-
-
 def _assemble(
     vectors: list[np.ndarray], placement: list[tuple[int, int]], new_vectors: np.ndarray, embedder: Embedder
 ) -> np.ndarray:
@@ -446,7 +230,7 @@ def _build_bm25(chunks: list[Chunk]):  # type: ignore[no-untyped-def]
 
 
 def _manifest(
-    settings: Settings, embedder: Embedder, prepared: list[_Prepared], chunks: list[Chunk], previous: IndexData | None
+    settings: Settings, embedder: Embedder, prepared: list[PreparedDocument], chunks: list[Chunk], previous: IndexData | None
 ) -> dict[str, Any]:
     per_doc: dict[str, int] = {}
     for chunk in chunks:
@@ -482,4 +266,4 @@ def _manifest(
     }
 
 
-__all__ = ["BuildReport", "build_index", "index_lock", "discover_files", "RetrievalError"]
+__all__ = ["BuildReport", "build_index", "index_lock", "RetrievalError"]

@@ -23,7 +23,6 @@ kept one build longer for readers that were just opening it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -34,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.index.files import file_record, read_jsonl, sha256_of, sync_dir, total_size, write_json_atomically, write_jsonl, write_npy
 from retrieval.ingest import Chunk
 from retrieval.errors import (
     REBUILD_HINT,
@@ -138,9 +138,9 @@ def write_index(index_dir: Path, data: IndexData) -> Path:
     except OSError as error:
         raise IndexWriteFailed(write_failure_message(index_dir, error)) from None
     try:
-        _write_jsonl(tmp / CHUNKS_FILE, (asdict(chunk) for chunk in data.chunks))
+        write_jsonl(tmp / CHUNKS_FILE, (asdict(chunk) for chunk in data.chunks))
         fault_point("write:chunks")
-        _write_npy(tmp / VECTORS_FILE, np.ascontiguousarray(data.vectors, dtype=np.float32))
+        write_npy(tmp / VECTORS_FILE, np.ascontiguousarray(data.vectors, dtype=np.float32))
         fault_point("write:vectors")
         import faiss
 
@@ -152,20 +152,20 @@ def write_index(index_dir: Path, data: IndexData) -> Path:
             code = errno.ENOSPC if "No space left" in str(error) else errno.EIO
             raise OSError(code, os.strerror(code), str(tmp / FAISS_FILE)) from None
         fault_point("write:faiss")
-        _write_jsonl(tmp / DOCUMENTS_FILE, (asdict(doc) for doc in data.documents.values()))
+        write_jsonl(tmp / DOCUMENTS_FILE, (asdict(doc) for doc in data.documents.values()))
         if data.bm25 is not None:
             data.bm25.save(str(tmp / BM25_DIR))
         fault_point("write:bm25")
         names = (CHUNKS_FILE, VECTORS_FILE, FAISS_FILE, DOCUMENTS_FILE) + ((BM25_DIR,) if data.bm25 is not None else ())
         if data.sentence_vectors is not None and data.sentence_rows is not None:
-            _write_npy(tmp / SENTENCE_VECTORS_FILE, np.ascontiguousarray(data.sentence_vectors, dtype=SENTENCE_DTYPE))
-            _write_npy(tmp / SENTENCE_ROWS_FILE, np.ascontiguousarray(data.sentence_rows, dtype=np.int32))
+            write_npy(tmp / SENTENCE_VECTORS_FILE, np.ascontiguousarray(data.sentence_vectors, dtype=SENTENCE_DTYPE))
+            write_npy(tmp / SENTENCE_ROWS_FILE, np.ascontiguousarray(data.sentence_rows, dtype=np.int32))
             names += SENTENCE_FILES
         fault_point("write:sentences")
-        files = {name: _file_record(tmp / name) for name in names}
-        _sync_dir(tmp)
+        files = {name: file_record(tmp / name) for name in names}
+        sync_dir(tmp)
         os.replace(tmp, folder)
-        _sync_dir(index_dir)
+        sync_dir(index_dir)
     except OSError as error:
         message = write_failure_message(index_dir, error)  # before freeing the space again
         shutil.rmtree(tmp, ignore_errors=True)
@@ -176,7 +176,7 @@ def write_index(index_dir: Path, data: IndexData) -> Path:
     manifest = dict(data.manifest, format=INDEX_FORMAT, generation=generation, files=files)
     fault_point("before-manifest")
     try:
-        _write_json_atomically(index_dir / MANIFEST_FILE, manifest)
+        write_json_atomically(index_dir / MANIFEST_FILE, manifest)
     except OSError as error:
         shutil.rmtree(folder, ignore_errors=True)  # never committed: do not leave it taking space
         raise IndexWriteFailed(write_failure_message(index_dir, error)) from None
@@ -248,20 +248,20 @@ def _load_generation(
         if not path.exists():
             raise FileNotFoundError(path)
         expected = files.get(name, {})
-        size = _size(path)
+        size = total_size(path)
         if expected.get("bytes") != size:
             raise IndexCorruptError(
                 f"{path} is {size} bytes but the manifest says {expected.get('bytes')} "
                 f"(truncated or replaced); {REBUILD_HINT}"
             )
-        if verify and expected.get("sha256") != _sha256(path):
+        if verify and expected.get("sha256") != sha256_of(path):
             raise IndexCorruptError(f"{path} does not match its checksum (corrupted); {REBUILD_HINT}")
     try:
-        chunks = [Chunk(**{**row, "pages": tuple(row.get("pages", ()))}) for row in _read_jsonl(folder / CHUNKS_FILE)]
+        chunks = [Chunk(**{**row, "pages": tuple(row.get("pages", ()))}) for row in read_jsonl(folder / CHUNKS_FILE)]
         vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)
         sentence_vectors = np.load(folder / SENTENCE_VECTORS_FILE, allow_pickle=False) if has_sentences else None
         sentence_rows = np.load(folder / SENTENCE_ROWS_FILE, allow_pickle=False) if has_sentences else None
-        documents = {row["doc_id"]: StoredDocument(**row) for row in _read_jsonl(folder / DOCUMENTS_FILE)}
+        documents = {row["doc_id"]: StoredDocument(**row) for row in read_jsonl(folder / DOCUMENTS_FILE)}
         faiss_index = None
         if searchable:
             import faiss
@@ -327,79 +327,6 @@ def build_faiss_index(vectors: np.ndarray):  # type: ignore[no-untyped-def]
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
-
-
-def _write_npy(path: Path, array: np.ndarray) -> None:
-    with path.open("wb") as handle:
-        np.save(handle, array)
-        _sync(handle)
-
-
-def _write_jsonl(path: Path, rows) -> None:  # type: ignore[no-untyped-def]
-    with path.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        _sync(handle)
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-def _write_json_atomically(path: Path, value: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as handle:
-            json.dump(value, handle, ensure_ascii=False, indent=1)
-            _sync(handle)
-        os.replace(tmp, path)
-        _sync_dir(path.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _file_record(path: Path) -> dict[str, Any]:
-    return {"bytes": _size(path), "sha256": _sha256(path)}
-
-
-def _files_in(path: Path) -> list[Path]:
-    """``path`` itself, or for a folder (BM25) the files in it, in a fixed order."""
-    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-
-
-def _size(path: Path) -> int:
-    return sum(file.stat().st_size for file in _files_in(path))
-
-
-def _sha256(path: Path) -> str:
-    """Of the file, or of a folder's file names and contents."""
-    digest = hashlib.sha256()
-    for file in _files_in(path):
-        if path.is_dir():
-            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
-        with file.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
-def _sync(handle) -> None:  # type: ignore[no-untyped-def]
-    handle.flush()
-    os.fsync(handle.fileno())
-
-
-def _sync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _remove_old_generations(index_dir: Path, *, keep: set[str]) -> None:

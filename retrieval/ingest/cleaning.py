@@ -26,6 +26,9 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
+from retrieval.ingest.keyword_stuffing import WORD
+from retrieval.ingest.keyword_stuffing import remove_stuffed_title_phrases, title_without_stuffing
+
 PAGE_BREAK = "\f"
 
 
@@ -111,7 +114,6 @@ _SENTENCE_END = ".!?…:"
 _BULLET = re.compile(r"^\s*(?:[•●▪◦‣∙·*]|-(?=\s)|–(?=\s))\s*")
 _ZERO_WIDTH = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
 def clean_text(text: str, *, title: str | None = None) -> CleanedText:
@@ -130,7 +132,8 @@ def clean_text(text: str, *, title: str | None = None) -> CleanedText:
     lines = _drop_junk_lines(lines, removed)
     lines = _drop_repeated_short_lines(lines, removed)
     body = "\n".join(lines)
-    body, stuffed = _remove_stuffed_title_phrases(body, title, removed)
+    body, stuffed, stuffing = remove_stuffed_title_phrases(body, title)
+    removed.extend(Removal("keyword stuffing", text) for text in stuffing)
     body = _drop_junk_sentences(body, removed)
     lines = _drop_title_repeats(body.split("\n"), title, removed)
     cleaned = _tidy(lines)
@@ -138,7 +141,7 @@ def clean_text(text: str, *, title: str | None = None) -> CleanedText:
         # The document is its title line and nothing else: keep that line as the text,
         # otherwise a one-line article would vanish as if it were junk.
         return CleanedText(_tidy(_normalise_characters(text).split("\n")), (), chars_in, title)
-    return CleanedText(cleaned, tuple(removed), chars_in, _title_without_stuffing(title, stuffed))
+    return CleanedText(cleaned, tuple(removed), chars_in, title_without_stuffing(title, stuffed))
 
 
 # --- steps -----------------------------------------------------------------------------------
@@ -157,7 +160,7 @@ def _normalise_characters(text: str) -> str:
 
 def _key(line: str) -> str:
     """Comparison key: lowercase words only. Example: 'What is X?1' -> 'what is x 1'."""
-    return " ".join(_WORD.findall(line.lower()))
+    return " ".join(WORD.findall(line.lower()))
 
 
 _TITLE_REASONS = ("title (kept as the article title)", "repeated title")
@@ -198,7 +201,7 @@ def _reads_as_sentence(line: str) -> bool:
     article's own text, not a tail marker. Example: "More articles are being published on
     sciatica every year." -> True; "Copyright © 2023 Example Ltd. All rights reserved." -> False.
     """
-    if not line.endswith((".", "!", "?")) or len(_WORD.findall(line)) < 8:
+    if not line.endswith((".", "!", "?")) or len(WORD.findall(line)) < 8:
         return False
     return not re.search(r"©|\(c\)|\brights\s+reserved\b|\b(?:19|20)\d\d\b", line, re.IGNORECASE)
 
@@ -210,7 +213,7 @@ def _record_tail(lines: list[str], index: int, removed: list[Removal]) -> list[s
 
 
 def _is_sentence(line: str) -> bool:
-    return len(_WORD.findall(line)) > 25
+    return len(WORD.findall(line)) > 25
 
 
 def _drop_junk_lines(lines: list[str], removed: list[Removal]) -> list[str]:
@@ -220,7 +223,7 @@ def _drop_junk_lines(lines: list[str], removed: list[Removal]) -> list[str]:
         stripped = line.strip()
         if in_contents:
             # A table of contents is the short list lines after its heading.
-            if not stripped or (len(_WORD.findall(stripped)) <= 10 and stripped.startswith(("-", "•", "*", "·")) or re.match(r"^\d+[.)]\s", stripped) and len(_WORD.findall(stripped)) <= 8):
+            if not stripped or (len(WORD.findall(stripped)) <= 10 and stripped.startswith(("-", "•", "*", "·")) or re.match(r"^\d+[.)]\s", stripped) and len(WORD.findall(stripped)) <= 8):
                 if stripped:
                     removed.append(Removal("table of contents", stripped))
                 continue
@@ -240,13 +243,13 @@ def _is_promo_false_positive(reason: str, line: str) -> bool:
     "30 seconds" inside a real sentence is content."""
     if reason != "promo":
         return False
-    headline_like = len(_WORD.findall(line)) <= 12 and not line.rstrip().endswith((".", "?"))
+    headline_like = len(WORD.findall(line)) <= 12 and not line.rstrip().endswith((".", "?"))
     return not headline_like or bool(re.search(r"\b(?:hold|repeat|for|every|about|up\s+to)\s+\d+", line, re.I))
 
 
 def _drop_repeated_short_lines(lines: list[str], removed: list[Removal]) -> list[str]:
     """A short line the page repeats three or more times is an inserted slogan or ad."""
-    counts = Counter(_key(line) for line in lines if line.strip() and len(_WORD.findall(line)) <= 12)
+    counts = Counter(_key(line) for line in lines if line.strip() and len(WORD.findall(line)) <= 12)
     repeated = {key for key, count in counts.items() if count >= 3 and key}
     if not repeated:
         return lines
@@ -257,114 +260,6 @@ def _drop_repeated_short_lines(lines: list[str], removed: list[Removal]) -> list
             continue
         kept.append(line)
     return kept
-
-
-def _title_phrases(title: str) -> list[list[str]]:
-    """Sub-phrases of the title (4+ words), longest first."""
-    words = _WORD.findall(title)
-    spans = [words[i:j] for i in range(len(words)) for j in range(i + 4, len(words) + 1)]
-    return sorted(spans, key=len, reverse=True)
-
-
-def _remove_stuffed_title_phrases(body: str, title: str, removed: list[Removal]) -> tuple[str, list[re.Pattern[str]]]:
-    """Remove a title phrase the body repeats out of place (keyword stuffing); return the body
-    and the patterns of the phrases removed.
-
-    An occurrence is out of place when it is glued to a neighbouring word
-    ("fu<phrase>ture"), stands alone as a sentence (". <phrase>. Next"), or is tacked onto
-    the end of a line with no punctuation ("Chill it <phrase>"). A phrase is stuffing when it
-    occurs 3+ times and most occurrences are out of place; then every body occurrence goes.
-    """
-    taken: list[re.Pattern[str]] = []
-    if not title:
-        return body, taken
-    pair_counts: dict[tuple[str, str], int] = {}
-    for words in _title_phrases(title):
-        if any(p.search(" ".join(words)) for p in taken):
-            continue
-        # A phrase can occur 3+ times only if each pair of adjacent words does: counting pairs
-        # (n - 1 patterns) spares compiling most of the title's n^2 / 2 phrase patterns, which
-        # took 0.5 s of a 0.7 s no-change rebuild of the seed corpus.
-        if any(_pair_count(body, pair, pair_counts) < 3 for pair in zip(words, words[1:])):
-            continue
-        pattern = _phrase_pattern(words)
-        matches = list(pattern.finditer(body))
-        if len(matches) < 3:
-            continue
-        misplaced = sum(_is_out_of_place(body, m.start(), m.end()) for m in matches)
-        if misplaced / len(matches) >= 0.6:
-            taken.append(pattern)
-            removed.extend(Removal("keyword stuffing", m.group(0)) for m in matches)
-            body = pattern.sub("\u0000", body)
-            pair_counts.clear()  # counted on the body before this removal
-    if not taken:
-        return body, taken
-    # Tidy what the removals left: "solutions…and \0" -> "solutions", ". \0." -> ".".
-    body = re.sub(r"[ ]*(?:…|\.\.\.)?\s*\b(?:and|or|for|on|of|to|with)\s*\u0000(?=[ ]*$)", "", body, flags=re.M | re.I)
-    body = re.sub(r"(?<=\w)\u0000(?=\w)", "", body)  # glued inside a word
-    body = re.sub(r"([.!?])[ ]*\u0000[ ]*[.!?]*", r"\1", body)
-    body = re.sub(r"[ ]*\u0000[ ]*([.!?])", r"\1", body)
-    return body.replace("\u0000", ""), taken
-
-
-# Where a title's parts meet: "Main title: subtitle", "Title | Site", "Title - keyword".
-_TITLE_SEPARATOR = re.compile(r"\s*(?:[:|•·]|\s[-–—]\s)\s*")
-
-
-def _title_without_stuffing(title: str, stuffed: list[re.Pattern[str]]) -> str:
-    """The title without the part that holds a phrase the body was stuffed with (``stuffed``:
-    the phrases' patterns, from :func:`_remove_stuffed_title_phrases`).
-
-    SEO pages append their target search to the title ("Back Pain: Get Relief For why do my back
-    hurt afyer legs massage") and repeat it through the body; the body's copies are removed as
-    keyword stuffing, and here the title's part that holds one goes too when the rest of that
-    part is a few words at most ("Get Relief For"). A part with more words around the phrase is
-    a sentence and stays whole, as does a title that *is* the stuffed phrase ("Lower Back Pain
-    After Working Out Legs" repeated through its own article) or would be left empty.
-
-        >>> keyword = _phrase_pattern(["why", "do", "my", "back", "hurt"])
-        >>> _title_without_stuffing("Back Pain Relief: Get Relief For why do my back hurt", [keyword])
-        'Back Pain Relief'
-    """
-    if not title or not stuffed:
-        return title
-    parts = _TITLE_SEPARATOR.split(title)
-    separators = _TITLE_SEPARATOR.findall(title)
-    kept: list[str] = []
-    for index, part in enumerate(parts):
-        rest = part
-        for pattern in stuffed:
-            rest = pattern.sub(" ", rest)
-        if rest != part and len(_WORD.findall(rest)) <= 3:
-            continue  # the keyword, with at most a short call to action around it
-        kept.append((separators[index - 1] if kept else "") + part)
-    result = "".join(kept).strip()
-    return result if _WORD.search(result) else title
-
-
-def _phrase_pattern(words: list[str]) -> re.Pattern[str]:
-    """The words in order, separated by spaces, dashes, colons or commas, in any case."""
-    return re.compile(r"[\s\-–:,]+".join(re.escape(word) for word in words), re.IGNORECASE)
-
-
-def _pair_count(body: str, pair: tuple[str, str], counts: dict[tuple[str, str], int]) -> int:
-    key = (pair[0].lower(), pair[1].lower())
-    if key not in counts:
-        counts[key] = sum(1 for _ in _phrase_pattern(list(pair)).finditer(body))
-    return counts[key]
-
-
-def _is_out_of_place(text: str, start: int, end: int) -> bool:
-    before, after = text[max(0, start - 3) : start], text[end : end + 3]
-    glued = bool(before) and before[-1].isalnum() or bool(after) and after[0].isalnum()
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end == -1 else line_end
-    head = text[line_start:start].rstrip()
-    tail = text[end:line_end].strip()
-    alone = (not head or head[-1] in ".!?…") and (not tail or tail[0] in ".!?" or tail[:1].isupper())
-    tacked_on = bool(head) and not tail
-    return glued or alone and bool(head or tail) or tacked_on
 
 
 def _drop_junk_sentences(body: str, removed: list[Removal]) -> str:

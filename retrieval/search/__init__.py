@@ -6,7 +6,10 @@
 from retrieval.exports import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
-    "retriever": ("Passage", "Retriever", "SearchResult", "sentence_similarities"),
+    "retriever": ("Retriever",),
+    "results": ("Passage", "SearchResult"),
+    "scoring": ("sentence_similarities",),
+    "titles": ("names_title", "title_match"),
     "coverage": ("Coverage", "answer_declines", "assess_coverage"),
     "anatomy": ("body_parts", "name_parts"),
 })

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from retrieval.search.anatomy import body_parts, name_parts
-from retrieval.search.retriever import SearchResult
+from retrieval.search.results import SearchResult
 from retrieval.index import IndexData
 
 if TYPE_CHECKING:

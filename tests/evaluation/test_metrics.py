@@ -13,11 +13,9 @@ import pytest
 from retrieval.evaluation import metrics
 from retrieval.evaluation.metrics import (
     DeclineScores,
-    Question,
     RetrievalScores,
     first_relevant_rank,
     hit_at_k,
-    load_questions,
     mean_reciprocal_rank,
     ndcg_at_k,
     normalise_for_match,
@@ -25,6 +23,7 @@ from retrieval.evaluation.metrics import (
     score_declines,
     score_rankings,
 )
+from retrieval.evaluation.questions import Question, load_questions
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_QUESTIONS = REPO / "tests" / "eval" / "seed_questions.jsonl"

@@ -488,7 +488,7 @@ def test_read_only_index_folder(reference: Reference, tmp_path: Path, embedder) 
             work.index.chmod(0o755)
 
 
-@pytest.mark.parametrize("fail_at", ["_write_jsonl", "_write_json_atomically"])
+@pytest.mark.parametrize("fail_at", ["write_jsonl", "write_json_atomically"])
 def test_disk_full_in_process_keeps_the_old_index(fail_at: str, settings: Settings, fake_embedder, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """ENOSPC simulated at the first file and at the manifest (the real tmpfs test above
     cannot pick the exact moment): a friendly error, no generation left behind."""

@@ -131,7 +131,7 @@ def test_sentence_vectors_that_are_not_numbers_are_detected(built: Settings) -> 
 
 def test_an_index_with_float32_sentence_vectors_loads_and_scores_the_same(built: Settings) -> None:
     # Indexes written before sentence vectors were stored at half precision hold float32 ones.
-    from retrieval.search.retriever import _SentenceScores
+    from retrieval.search.scoring import SentenceScores
 
     stored = load_index(built.index_dir)
     assert stored.sentence_vectors.dtype == np.float16
@@ -141,7 +141,7 @@ def test_an_index_with_float32_sentence_vectors_loads_and_scores_the_same(built:
     vector = stored.vectors[0]
     rows = list(range(len(stored.chunks)))
     default = np.zeros(len(rows))
-    assert list(_SentenceScores(older, vector).best(rows, default=default)) == list(_SentenceScores(stored, vector).best(rows, default=default))
+    assert list(SentenceScores(older, vector).best(rows, default=default)) == list(SentenceScores(stored, vector).best(rows, default=default))
 
 
 def test_future_format_version_is_a_mismatch(built: Settings) -> None:
@@ -173,7 +173,7 @@ def test_a_corrupt_index_is_rebuilt_by_the_next_build(built: Settings, fake_embe
 def test_exhaustive_dense_scoring_ranks_exactly_as_the_stored_faiss_index(seed_index: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
     """Below EXHAUSTIVE_UP_TO, search scores every chunk itself instead of asking FAISS for all n;
     it must give FAISS's very floats and order, ties (duplicate chunks) included."""
-    from retrieval.search.retriever import CANDIDATES, _dense_scores
+    from retrieval.search.scoring import CANDIDATES, dense_scores
 
     data = load_index(seed_index.index_dir)
     doubled = np.ascontiguousarray(np.vstack([data.vectors, data.vectors[:5]]))  # five exact duplicates
@@ -187,7 +187,7 @@ def test_exhaustive_dense_scoring_ranks_exactly_as_the_stored_faiss_index(seed_i
         vector = embedder.embed([question])[0]
         k = min(len(doubled), 4 * CANDIDATES)
         expected_scores, expected_rows = flat.search(vector[None, :], k)
-        ours = _dense_scores(data, vector, exhaustive=True)
+        ours = dense_scores(data, vector, exhaustive=True)
         assert ours.rows.tolist() == expected_rows[0].tolist()
         assert ours.scores.tolist() == expected_scores[0].astype(np.float64).tolist()
         assert ours.ranks(ours.rows.tolist()) == list(range(1, k + 1))

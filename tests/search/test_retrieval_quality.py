@@ -15,9 +15,10 @@ import pytest
 from retrieval.config import Settings
 from retrieval.evaluation.evaluate import evaluate
 from retrieval.index.build import build_index
-from retrieval.evaluation.metrics import load_questions
+from retrieval.evaluation.questions import load_questions
 from retrieval.index.bm25 import tokenize
-from retrieval.search.retriever import Retriever, names_title, title_match
+from retrieval.search.retriever import Retriever
+from retrieval.search.titles import names_title, title_match
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SEED_QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "seed_questions.jsonl"
@@ -103,27 +104,27 @@ def test_the_title_term_prefers_the_title_with_no_words_the_question_lacks() -> 
 
 
 def test_sentence_scores_are_each_candidates_best_sentence(seed_retriever: Retriever) -> None:
-    from retrieval.search.retriever import _SentenceScores
+    from retrieval.search.scoring import SentenceScores
 
     data = seed_retriever.data
     vector = seed_retriever.encode("will losing weight help my lower back")
     rows = [p for p in range(len(data.chunks)) if p % 3 == 0]
     chunk_cosines = data.vectors[rows] @ vector
-    best = _SentenceScores(data, vector).best(rows, default=chunk_cosines)
+    best = SentenceScores(data, vector).best(rows, default=chunk_cosines)
     for row, score in zip(rows, best):
         own = data.sentence_vectors[data.sentence_rows == row]
         assert len(own) > 0 and score == pytest.approx(float((own @ vector).max()), abs=1e-6)
     keep = data.sentence_rows != rows[1]  # a chunk with no sentences keeps its own cosine
     fewer = replace(data, sentence_vectors=data.sentence_vectors[keep], sentence_rows=data.sentence_rows[keep])
-    again = _SentenceScores(fewer, vector).best(rows, default=chunk_cosines)
+    again = SentenceScores(fewer, vector).best(rows, default=chunk_cosines)
     assert again[1] == pytest.approx(chunk_cosines[1]) and list(again[2:]) == pytest.approx(list(best[2:]))
-    assert list(_SentenceScores(replace(data, sentence_vectors=None, sentence_rows=None), vector).best(rows, default=chunk_cosines)) == list(chunk_cosines)
+    assert list(SentenceScores(replace(data, sentence_vectors=None, sentence_rows=None), vector).best(rows, default=chunk_cosines)) == list(chunk_cosines)
 
 
 def test_eval_counts_what_the_user_sees_a_declined_answer_is_a_miss(seed_retriever) -> None:  # type: ignore[no-untyped-def]
     """The same question, once plainly and once with an emergency in it: the ranking finds the
     answer both times, but the user is shown passages only the first time."""
-    from retrieval.evaluation.metrics import Question
+    from retrieval.evaluation.questions import Question
 
     plain = Question("How should I sleep with low back pain?", any_of=("sleep",))
     with_emergency = Question("How should I sleep with low back pain? I can't feel my bum when I wipe.", any_of=("sleep",))
