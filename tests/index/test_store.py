@@ -191,3 +191,31 @@ def test_exhaustive_dense_scoring_ranks_exactly_as_the_stored_faiss_index(seed_i
         assert ours.rows.tolist() == expected_rows[0].tolist()
         assert ours.scores.tolist() == expected_scores[0].astype(np.float64).tolist()
         assert ours.ranks(ours.rows.tolist()) == list(range(1, k + 1))
+
+
+
+def test_an_index_written_before_the_layout_change_still_serves(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    """tests/data/index_before_layout/: built by the flat package (c0a185a). Today's code loads
+    it, finds the same passages for the same questions with the same triage as that code did,
+    and a build over the same corpus embeds nothing."""
+    import shutil
+
+    from retrieval.answer import answer_question
+
+    fixture = Path(__file__).resolve().parents[1] / "data" / "index_before_layout"
+    shutil.copytree(fixture / "corpus", tmp_path / "corpus")
+    shutil.copytree(fixture / "index", tmp_path / "index")
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    retriever = Retriever.load(settings, embedder=embedder)
+    questions = (fixture / "questions.txt").read_text(encoding="utf-8").splitlines()
+    expected = [json.loads(line) for line in (fixture / "answers.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(questions) == len(expected) == 4
+
+    def gist(answer: dict) -> tuple:  # type: ignore[type-arg]
+        return ([(p["chunk_id"], p["text"], p["highlight"]) for p in answer["passages"]], answer["covered"], answer["triage"])
+
+    for question, before in zip(questions, expected):
+        assert gist(answer_question(retriever, question, k=settings.top_k).to_json()) == gist(before), question
+    assert any(before["passages"] for before in expected) and any(not before["covered"] for before in expected)
+    report = build_index(settings, embedder=embedder)
+    assert (report.embedded, report.full_rebuild, report.wrote_index) == (0, False, False)
