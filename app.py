@@ -12,9 +12,6 @@ from pathlib import Path
 
 from retrieval.config import Settings
 from retrieval.errors import RetrievalError
-from retrieval.web import AppSettings, ChatService, TerminalProgress, build_app, launch, print_start
-
-__all__ = ["build_app", "launch", "main"]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -30,6 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     args = parse_args(argv)
+    try:  # the web stage reads the safety data files as it loads: a malformed one is a message
+        from retrieval.web import AppSettings, ChatService, TerminalProgress, build_app, launch, print_start
+    except RetrievalError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     try:
         settings = Settings.from_env().with_overrides(corpus_dir=args.corpus, index_dir=args.index)
         app_settings = AppSettings.from_env().with_overrides(host=args.host, port=args.port)

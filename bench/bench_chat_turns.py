@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_chat_turns.py [--turns 30] [--out bench/results/chat_turns.md]
 
-Starts the real app (ChatService + app.launch, over a private copy of corpus/ and its index)
+Starts the real app (ChatService + retrieval.web.launch, over a private copy of corpus/ and its index)
 on a free localhost port, drives it with Debian's Chromium through Playwright, and asks
 ``--turns`` questions in one conversation. For each turn it records the bytes the page sent
 (every POST body while the turn ran) and the time from pressing Enter to the answer on screen.
@@ -53,7 +53,6 @@ def main() -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
-    import app
     from playwright.sync_api import sync_playwright
 
     from retrieval.config import Settings
@@ -66,8 +65,10 @@ def main() -> int:
         shutil.copytree(ROOT / "index", work / "index", ignore=shutil.ignore_patterns(".lock", "app-data"))
     service = ChatService(Settings(corpus_dir=work / "corpus", index_dir=work / "index"), AppSettings(port=free_port()))
     assert service.start().ok
-    demo = app.build_app(service)
-    app.launch(demo, service, prevent_thread_lock=True, quiet=True)
+    from retrieval.web import build_app, launch
+
+    demo = build_app(service)
+    launch(demo, service, prevent_thread_lock=True, quiet=True)
     url = f"http://127.0.0.1:{service.app_settings.port}/"
     sent: list[int] = []
     rows: list[tuple[int, int, float]] = []

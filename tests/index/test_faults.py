@@ -339,15 +339,16 @@ def test_manifest_that_disagrees_with_the_vectors_via_the_app(mismatched: Librar
     from gradio_client import Client
 
     from retrieval.web import AppSettings, ChatService
-    from tests.web.test_app import free_port, load_app_module
+    from tests.apprunner import free_port
 
     settings = Settings(corpus_dir=mismatched.corpus, index_dir=mismatched.index)
     with index_lock(mismatched.index):
         service = ChatService(settings, AppSettings(port=free_port()), embedder=embedder, build_lock_wait=0.0, retry_every=0.5)
         assert not service.start().ok
-        app = load_app_module()
-        demo = app.build_app(service)
-        app.launch(demo, service, prevent_thread_lock=True, quiet=True)
+        from retrieval.web import build_app, launch
+
+        demo = build_app(service)
+        launch(demo, service, prevent_thread_lock=True, quiet=True)
         try:
             client = Client(f"http://127.0.0.1:{service.app_settings.port}/", verbose=False)
             with pytest.raises(Exception) as error:

@@ -132,3 +132,19 @@ def test_the_cli_stops_with_the_file_and_line_not_a_traceback(tmp_path: Path, se
     assert f"error: retrieval/safety/data/red_flags.yaml:{line}: finding 'fever', pattern 1 is not a valid regular expression" in result.stderr
     assert "git checkout -- retrieval/safety/data/red_flags.yaml" in result.stderr
     assert bank.exists()
+
+
+def test_the_app_stops_with_the_file_and_line_not_a_traceback(tmp_path: Path) -> None:
+    """``python app.py`` with a care card text naming a placeholder the code does not fill."""
+    shutil.copytree(ROOT / "retrieval", tmp_path / "retrieval", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "app.py", tmp_path / "app.py")
+    _, line = _broken(tmp_path / "retrieval" / "safety" / "data", CARE_PATH, "call {emergency_number}.'", "call {emergency_phone}.'")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "HF_HUB_OFFLINE": "1", "RETRIEVAL_WATCH": "off"}
+    result = subprocess.run(
+        [sys.executable, "app.py", "--port", "1", "--index", str(tmp_path / "index")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"error: retrieval/safety/data/care.yaml:{line}: text 'disclaimer': unknown placeholder {{emergency_phone}}" in result.stderr
+    assert not (tmp_path / "index").exists(), "nothing is built or served with a broken safety layer"

@@ -25,14 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EMERGENCY = "I can't feel my bum when I wipe and my back is killing me"
 
 
-def load_app_module():  # type: ignore[no-untyped-def]
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    import app
-
-    return app
-
-
 @dataclass(frozen=True)
 class Server:
     url: str
@@ -49,9 +41,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, seed_index: Settings, embed
     settings = Settings(corpus_dir=base / "corpus", index_dir=base / "index")
     service = ChatService(settings, AppSettings(port=free_port()), embedder=embedder)
     assert service.start().ok
-    app = load_app_module()
-    demo = app.build_app(service)
-    app.launch(demo, service, prevent_thread_lock=True, quiet=True)
+    from retrieval.web import build_app, launch
+
+    demo = build_app(service)
+    launch(demo, service, prevent_thread_lock=True, quiet=True)
     try:
         yield Server(f"http://127.0.0.1:{service.app_settings.port}/", service, settings)
     finally:

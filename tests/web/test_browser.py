@@ -9,7 +9,6 @@ tests/artifacts/ (git-ignored); readme-screenshot.png there is the one to copy t
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,12 +59,10 @@ def app_url(tmp_path_factory: pytest.TempPathFactory, seed_index: Settings, embe
     settings = Settings(corpus_dir=base / "corpus", index_dir=base / "index")
     service = ChatService(settings, AppSettings(port=free_port()), embedder=embedder)
     assert service.start().ok
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    import app
+    from retrieval.web import build_app, launch
 
-    demo = app.build_app(service)
-    app.launch(demo, service, prevent_thread_lock=True, quiet=True)
+    demo = build_app(service)
+    launch(demo, service, prevent_thread_lock=True, quiet=True)
     url = f"http://127.0.0.1:{service.app_settings.port}/"
     CORPUS_OF[url] = base / "corpus"
     try:
