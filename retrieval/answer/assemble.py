@@ -85,13 +85,8 @@ def passage_json(passage: Passage) -> dict[str, Any]:
     }
 
 
-def clean_question(question: str, *, max_chars: int) -> tuple[str, list[str]]:
-    """Make any input safe to process: no control characters, NULs or lone surrogates; cut
-    to ``max_chars`` with a note saying so."""
-    return _shorten(_sanitise(question), max_chars)
-
-
 def _sanitise(question: str) -> str:
+    """Any input made safe to process: no control characters, NULs or lone surrogates."""
     text = question.encode("utf-8", "replace").decode("utf-8", "replace")
     text = unicodedata.normalize("NFC", _CONTROL.sub(" ", _FORMAT.sub("", text)))
     return re.sub(r"\s+", " ", text).strip()

@@ -174,5 +174,3 @@ RULES = BANK.rules
 DOSING_PATTERNS = BANK.dosing_patterns
 SAFETY_NET_PATTERNS = BANK.safety_net_patterns
 PAIN_WORD = BANK.fragments["pain_word"]
-RELATIVE = BANK.fragments["relative"]
-WHOSE = BANK.fragments["whose"]
