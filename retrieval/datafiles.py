@@ -100,10 +100,17 @@ class Checker:
         return DataFileError(self.path, line, problem)
 
     def mapping(self, parent: LineDict | LineList, key: Any, what: str, *, allowed: Iterable[str] = (), required: Iterable[str] = ()) -> LineDict:
+        """``parent[key]``, which must be a mapping with the ``required`` keys and no key outside
+        ``allowed`` and ``required`` (any key when both are empty)."""
         value = parent[key]
-        line = _line(parent, key)
         if not isinstance(value, LineDict):
-            raise self.fail(line, f"{what} should be a mapping (key: value lines)")
+            raise self.fail(_line(parent, key), f"{what} should be a mapping (key: value lines)")
+        self.keys(value, what, allowed=allowed, required=required)
+        return value
+
+    def keys(self, value: LineDict, what: str, *, allowed: Iterable[str] = (), required: Iterable[str] = ()) -> None:
+        """Fail on a key outside ``allowed`` and ``required`` (named at its line), then on a
+        missing required key."""
         allowed = set(allowed) | set(required)
         unknown = [name for name in value if allowed and name not in allowed]
         if unknown:  # first: a misspelt key is also a missing one, and this names its line
@@ -111,7 +118,6 @@ class Checker:
         missing = [name for name in required if name not in value]
         if missing:
             raise self.fail(value.line, f"{what} lacks {', '.join(missing)}")
-        return value
 
     def strings(self, parent: LineDict | LineList, key: Any, what: str, *, allow_empty: bool = False) -> list[str]:
         value = parent[key]

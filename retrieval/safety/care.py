@@ -60,7 +60,7 @@ def load_wording(path: Path = CARE_PATH) -> Wording:
     check = Checker(path)
     data = read_yaml(path)
     keys = ("max_bullets", "regions", "region_aliases", "texts", "emergency_bullets", "urgent_bullets", "general_emergencies")
-    check.mapping(LineDict(file=data), "file", "the file", required=keys)
+    check.keys(data, "the file", required=keys)
     if not isinstance(data["max_bullets"], int) or data["max_bullets"] < 1:
         raise check.fail(data.lines["max_bullets"], "max_bullets should be a whole number, 1 or more")
     locales = _locales(check, check.mapping(data, "regions", "regions"))

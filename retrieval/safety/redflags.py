@@ -65,7 +65,7 @@ def load_bank(path: Path = BANK_PATH) -> Bank:
     check = Checker(path)
     data = read_yaml(path)
     sections = ("fragments", "modifier_sets", "findings", "rules", "dosing_patterns", "safety_net_patterns")
-    check.mapping(LineDict(file=data), "file", "the file", required=sections)
+    check.keys(data, "the file", required=sections)
     fragments = _fragments(check, check.mapping(data, "fragments", "fragments"))
     modifier_sets = _modifier_sets(check, check.mapping(data, "modifier_sets", "modifier_sets"))
     findings = _findings(check, data, fragments, modifier_sets)
