@@ -1,110 +1,23 @@
 """End to end in a real Chromium (Playwright, sync API) against the real app on localhost.
 
-Asks a question and sees sources and the disclaimer; uploads a new article and sees it cited;
-shows a hostile document and a hostile question as plain text without running anything;
-shows the care card above everything else for an emergency. Screenshots go to
+Asks a question and sees sources and the disclaimer; shows a hostile document and a hostile
+question as plain text without running anything; shows the care card above everything else for
+an emergency, in light and dark mode and on a phone; follow-ups, copy and settings. The Documents
+tab is in test_browser_documents.py. Screenshots go to
 tests/artifacts/ (git-ignored); readme-screenshot.png there is the one to copy to docs/screenshot.png.
 """
 
 from __future__ import annotations
 
-import shutil
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from retrieval.config import Settings
-from retrieval.web import AppSettings, ChatService
-from tests.apprunner import free_port
-
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
-]
+from tests.web.browsing import ARTIFACTS, CHROMIUM, EMERGENCY, ask
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found: install Debian's chromium to run browser tests"),
 ]
-
-HOSTILE = """The quokka manoeuvre: notes from a hostile page
-
-The quokka manoeuvre eases sciatica. <script>window.__pwned = true</script>
-Some sites add <img src=x onerror="window.__pwned = true"> and [a link](javascript:window.__pwned=true) to their sciatica pages.
-Physiotherapists describe the <a href="javascript:window.__pwned=true">quokka manoeuvre</a> with <b>bold tags</b> and <iframe src="https://example.org"></iframe> in their notes.
-To do the quokka manoeuvre, lie on your back and pull both knees to your chest for sciatica relief.
-"""
-ZORBLAX = (
-    "The Zorblax stretch for stiff hamstrings\n\n"
-    "The Zorblax stretch was first described by the physiotherapist Quilla Marrowby in 1987. "
-    "To do the Zorblax stretch, lie on your back, hook a towel around one foot and hold the leg up for "
-    "exactly forty-three seconds while humming.\n"
-)
-EMERGENCY = "I can't feel my bum when I wipe and my back is killing me"
-CORPUS_OF: dict[str, Path] = {}  # app URL -> its corpus folder (for files dropped in by a test)
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory, seed_index: Settings, embedder) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """The real app on a free localhost port, over a private corpus holding a hostile article."""
-    base = tmp_path_factory.mktemp("browser-app")
-    shutil.copytree(seed_index.corpus_dir, base / "corpus")
-    shutil.copytree(seed_index.index_dir, base / "index", ignore=shutil.ignore_patterns(".lock"))
-    (base / "corpus" / "quokka-manoeuvre.txt").write_text(HOSTILE, encoding="utf-8")
-    settings = Settings(corpus_dir=base / "corpus", index_dir=base / "index")
-    service = ChatService(settings, AppSettings(port=free_port()), embedder=embedder)
-    assert service.start().ok
-    from retrieval.web import build_app, launch
-
-    demo = build_app(service)
-    launch(demo, service, prevent_thread_lock=True, quiet=True)
-    url = f"http://127.0.0.1:{service.app_settings.port}/"
-    CORPUS_OF[url] = base / "corpus"
-    try:
-        yield url
-    finally:
-        demo.close()
-        service.stop_watching()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:  # type: ignore[type-arg]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, app_url: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    outside: list[str] = []
-    page.on("request", lambda request: outside.append(request.url) if not request.url.startswith(app_url) and not request.url.startswith("data:") else None)
-    page.goto(app_url)
-    page.wait_for_selector("#question textarea")
-    yield page
-    context.close()
-    assert outside == [], f"the page loaded something from elsewhere: {outside}"
-
-
-def ask(page, question: str):  # type: ignore[no-untyped-def]
-    """Type a question, press Enter, and return the locator of the first reply to it."""
-    before = page.locator("#chatbot .bot-row").count()
-    page.fill("#question textarea", question)
-    page.keyboard.press("Enter")
-    page.wait_for_function(
-        "n => document.querySelectorAll('#chatbot .bot-row').length > n", arg=before, timeout=30_000
-    )
-    page.wait_for_timeout(300)  # let Markdown rendering settle
-    return page.locator("#chatbot .bot-row").nth(before)
 
 
 def test_question_shows_sources_highlight_and_disclaimer(page) -> None:  # type: ignore[no-untyped-def]
@@ -228,34 +141,6 @@ def test_emergency_at_the_end_of_a_long_pasted_message_gets_the_card(page) -> No
     assert "not medical advice" in text
 
 
-def test_upload_an_article_and_see_it_cited(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    article = tmp_path / "zorblax stretch.txt"
-    article.write_text(ZORBLAX, encoding="utf-8")
-    page.get_by_role("tab", name="Documents").click()
-    page.get_by_text("Articles in the library").wait_for()
-    assert "waist-and-leg-soreness.txt" in page.locator(".doc-table").first.inner_text()
-    page.locator("#uploads input[type=file]").set_input_files(str(article))
-    page.get_by_text("zorblax stretch.txt").first.wait_for()
-    page.locator("#add-documents").click()
-    page.locator("#upload-result").get_by_text("Index updated").wait_for(timeout=120_000)
-    assert "Added zorblax stretch.txt" in page.locator("#upload-result").inner_text()
-    assert "zorblax stretch.txt" in page.locator(".doc-table").first.inner_text()
-
-    # A new version under the same name is kept beside the first, and the page says so.
-    article.write_text(ZORBLAX + "Marrowby later shortened it to thirty seconds.\n", encoding="utf-8")
-    page.locator("#uploads input[type=file]").set_input_files(str(article))
-    page.get_by_text("zorblax stretch.txt").first.wait_for()
-    page.locator("#add-documents").click()
-    page.locator("#upload-result").get_by_text("zorblax stretch-2.txt").wait_for(timeout=120_000)
-    assert "already exists" in page.locator("#upload-result").inner_text()
-    page.screenshot(path=str(ARTIFACTS / "documents.png"), full_page=True)
-
-    page.get_by_role("tab", name="Chat").click()
-    reply = ask(page, "Who first described the Zorblax stretch?")
-    text = reply.inner_text()
-    assert "Quilla Marrowby" in text and "Source: zorblax stretch" in text
-
-
 CONTRAST_JS = """
 () => {
   const rgb = s => s.match(/[\\d.]+/g).map(Number);
@@ -346,57 +231,6 @@ def test_copy_puts_plain_text_on_the_clipboard(browser, app_url: str) -> None:  
         assert len(text) < 6000  # the answer, not whole articles
     finally:
         context.close()
-
-
-def test_feedback_with_a_note_shows_in_the_documents_tab(page) -> None:  # type: ignore[no-untyped-def]
-    ask(page, "Is heat or ice better for a sore back?")
-    page.locator("#chatbot button[aria-label='Dislike']").last.click()
-    page.locator("#feedback-note textarea").fill("I wanted to know for how long")
-    page.get_by_role("button", name="Send note").click()
-    page.wait_for_selector("#feedback-note", state="hidden")
-    page.get_by_role("tab", name="Documents").click()
-    table = page.locator("#feedback-table")
-    table.get_by_text("I wanted to know for how long").wait_for()
-    assert "not helpful" in table.inner_text() and "Is heat or ice better for a sore back?" in table.inner_text()
-
-
-def test_remove_asks_first_and_restore_brings_the_article_back(page) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_role("tab", name="Documents").click()
-    page.get_by_text("Articles in the library").wait_for()
-    page.locator("#to-remove input").click()
-    page.get_by_role("option", name="What is waist and leg soreness (waist-and-leg-soreness.txt)").click()
-    page.locator("#remove").click()
-    confirm = page.locator("#confirm-remove")
-    confirm.wait_for()
-    assert "Move waist-and-leg-soreness.txt to the trash?" in confirm.inner_text()
-    assert "waist-and-leg-soreness.txt" in page.locator(".doc-table").first.inner_text()  # nothing happened yet
-    page.locator("#confirm").click()
-    page.locator("#upload-result").get_by_text("Index updated").wait_for(timeout=120_000)
-    assert "to the trash" in page.locator("#upload-result").inner_text()
-    assert "waist-and-leg-soreness.txt" not in page.locator(".doc-table").first.inner_text()
-    page.locator("#to-restore input").click()
-    page.get_by_role("option", name="waist-and-leg-soreness.txt", exact=False).first.click()
-    page.locator("#restore").click()
-    page.locator("#upload-result").get_by_text("Restored").wait_for(timeout=120_000)
-    page.locator("#upload-result").get_by_text("Index updated").wait_for(timeout=120_000)
-    assert "waist-and-leg-soreness.txt" in page.locator(".doc-table").first.inner_text()
-
-
-def test_a_file_dropped_into_the_corpus_folder_shows_up(page, app_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    corpus = CORPUS_OF[app_url]
-    (corpus / "dropped-in-zorblax.txt").write_text(ZORBLAX, encoding="utf-8")
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            reply = ask(page, "Who first described the Zorblax stretch?")
-            if "Source: dropped-in-zorblax.txt" in reply.inner_text():
-                break
-            assert time.monotonic() < deadline, "a file copied into corpus/ was not answered from within 30 s"
-            time.sleep(1)
-        page.get_by_role("tab", name="Documents").click()
-        page.locator(".doc-table").first.get_by_text("The Zorblax stretch for stiff hamstrings").wait_for()
-    finally:
-        (corpus / "dropped-in-zorblax.txt").unlink()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
