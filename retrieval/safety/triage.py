@@ -31,12 +31,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from retrieval.safety import redflags
 from retrieval.safety.findings import compiled_topics, fired_rules
 from retrieval.safety.modifiers import Clauses, is_about_animal
 from retrieval.safety.normalise import normalise_text
+
+if TYPE_CHECKING:
+    from retrieval.safety.learned_flags import Embed
 
 EMERGENCY = "emergency"
 URGENT = "urgent"
@@ -57,9 +60,6 @@ class Triage:
 
 
 __all__ = ["EMERGENCY", "URGENT", "NONE", "Triage", "assess", "normalise_text"]
-
-Embed = Callable[[list[str]], "object"]
-
 
 def assess(question: str, *, embed: Embed | None = None, message_vector=None) -> Triage:  # type: ignore[no-untyped-def]
     """Triage one user question. Deterministic; never raises on odd input.

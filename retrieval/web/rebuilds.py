@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from retrieval.index import BuildReport
-
-Progress = Callable[[str, int, int], None]
+    from retrieval.index import BuildReport, Progress
 
 
 @dataclass(frozen=True)
