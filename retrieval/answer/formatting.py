@@ -7,7 +7,7 @@ images inside an article are shown literally and never rendered, loaded or run.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -77,20 +77,25 @@ def compose_message(
     return "\n\n".join(parts)
 
 
-def render_text(answer, *, color: bool = False, scores: bool = True) -> str:  # type: ignore[no-untyped-def]
+def render_text(answer, *, color: bool = False, scores: bool = True, own_markdown: Callable[[str], str] | None = None) -> str:  # type: ignore[no-untyped-def]
     """Plain-text rendering for the terminal (and the chat's Copy); the highlighted sentence in
-    bold when ``color``, else between >> and <<; each passage's score when ``scores``."""
+    bold when ``color``, else between >> and <<; each passage's score when ``scores``.
+
+    ``own_markdown`` (the chat's Copy) rewrites the text this package wrote in Markdown (care
+    card, notes, a decline, the safety net), never the articles' own text, which may hold
+    asterisks or backslashes of its own."""
     bold, dim, reset = ("\033[1m", "\033[2m", "\033[0m") if color else ("", "", "")
+    own = own_markdown or (lambda text: text)
     out: list[str] = []
     if answer.care_card:
-        out.append(answer.care_card)
+        out.append(own(answer.care_card))
     if answer.notes:
-        out.extend(answer.notes)
+        out.extend(own(note) for note in answer.notes)
     if not answer.passages:
         body = answer.message
         if answer.care_card:
             body = body.replace(answer.care_card, "", 1)
-        out.append(body.replace(f"*{answer.disclaimer}*", "").strip())
+        out.append(own(body.replace(f"*{answer.disclaimer}*", "").strip()))
     for number, passage in enumerate(answer.passages, 1):
         chunk = passage.chunk
         text = chunk.text
@@ -104,6 +109,6 @@ def render_text(answer, *, color: bool = False, scores: bool = True) -> str:  # 
         section = f" · {chunk.section}" if chunk.section else ""
         out.append(f"{bold}{number}. {chunk.title}{section}{reset}\n{text}\n{dim}Source: {source_label(passage)}{f' (score {passage.score:.3f})' if scores else ''}{reset}")
     if answer.passages and answer.safety_net_text:
-        out.append(f"{bold}{answer.safety_net_text}{reset}")
+        out.append(f"{bold}{own(answer.safety_net_text)}{reset}")
     out.append(f"{dim}{answer.disclaimer}{reset}")
     return "\n\n".join(part for part in out if part)

@@ -118,7 +118,7 @@ def plain_text(question: str, answer: Answer, *, asked: str = "") -> str:
     lines = [f"Question: {question.strip()}"]
     if asked:
         lines.append(f"(answered as: {asked})")
-    return "\n".join(lines) + "\n\n" + markdown_to_plain(render_text(answer, color=False, scores=False))
+    return "\n".join(lines) + "\n\n" + render_text(answer, color=False, scores=False, own_markdown=markdown_to_plain)
 
 
 def markdown_to_plain(text: str) -> str:

@@ -242,3 +242,18 @@ def test_the_chat_shows_the_latest_turns_and_feedback_still_finds_its_turn() -> 
     assert conversation.turn_of_reply(chat, 0) is None  # the note is nobody's answer
     short = {"messages": chat["messages"][:4], "turns": chat["turns"][:2]}
     assert conversation.shown_messages(short) == short["messages"] and conversation.turn_of_reply(short, 3)["question"] == "question 1"
+
+
+def test_copy_keeps_an_articles_own_asterisks_and_backslashes(service: ChatService) -> None:
+    """Copy cleans the Markdown we wrote (card, decline), never the article's text: a passage
+    that says "*always*" or names a C:\\ path is copied as the article says it."""
+    import dataclasses
+
+    answer = service.answer("What stretches help sciatica?")
+    first = answer.passages[0]
+    own_words = r"Hold it for *thirty* seconds, **twice**; notes in C:\physio\stretches_v2.txt."
+    chunk = dataclasses.replace(first.chunk, text=own_words)
+    answer = dataclasses.replace(answer, passages=[dataclasses.replace(first, chunk=chunk, highlight=""), *answer.passages[1:]])
+    assert own_words in chat_view.plain_text("What stretches help sciatica?", answer)
+    card = chat_view.plain_text("x", service.answer("I can't feel my bum when I wipe and my back is killing me"))
+    assert "Immediate action required" in card and "**" not in card
