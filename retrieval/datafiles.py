@@ -90,6 +90,9 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")  # {{name}}: a fragment, in the lexicon files
+
+
 class Checker:
     """Checks for one data file; every failure names the file and the line."""
 
@@ -139,6 +142,16 @@ class Checker:
             return re.compile(pattern)
         except re.error as error:
             raise self.fail(line, f"{what} is not a valid regular expression: {error}") from error
+
+    def fill(self, text: str, fragments: dict[str, str], line: int | None, what: str) -> str:
+        """``text`` with every ``{{name}}`` replaced by ``fragments[name]``; an unknown name fails."""
+
+        def fragment(match: re.Match[str]) -> str:
+            if match.group(1) not in fragments:
+                raise self.fail(line, f"{what}: unknown fragment {{{{{match.group(1)}}}}} (known: {', '.join(fragments)})")
+            return fragments[match.group(1)]
+
+        return PLACEHOLDER.sub(fragment, text)
 
 
 def _line(parent: LineDict | LineList, key: Any) -> int | None:

@@ -115,7 +115,7 @@ _URGENT_BULLETS = WORDING.urgent_bullets
 
 
 def _say(name: str, loc: Locale, **extra: str) -> str:
-    return WORDING.texts[name].format(**{f.name: getattr(loc, f.name) for f in fields(Locale)}, **extra)
+    return WORDING.texts[name].format(**vars(loc), **extra)
 
 
 def normalise_locale(value: str | None) -> str:

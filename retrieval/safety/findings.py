@@ -1,26 +1,13 @@
 """Match the red-flag bank against a message: which findings are present (each match unless a
-modifier cancels it), which rules fire, and the dosing and safety-net topics."""
+modifier cancels it) and which rules fire."""
 from __future__ import annotations
-
-import re
-from functools import lru_cache
 
 from retrieval.safety import redflags
 from retrieval.safety.modifiers import Clauses, is_cancelled
 from retrieval.safety.normalise import normalise_text
 
 
-@lru_cache(maxsize=1)
-def _compiled_findings() -> dict[str, tuple[redflags.Finding, re.Pattern[str]]]:
-    return {f.id: (f, re.compile("|".join(f"(?:{p})" for p in f.patterns))) for f in redflags.FINDINGS}
-
-
-@lru_cache(maxsize=1)
-def compiled_topics() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """The dosing and the safety-net topic patterns, each compiled into one expression."""
-    dosing = re.compile("|".join(f"(?:{p})" for p in redflags.DOSING_PATTERNS))
-    safety_net = re.compile("|".join(f"(?:{p})" for p in redflags.SAFETY_NET_PATTERNS))
-    return dosing, safety_net
+_BY_ID = {finding.id: finding for finding in redflags.FINDINGS}
 
 
 class _Present:
@@ -32,9 +19,9 @@ class _Present:
 
     def __contains__(self, finding_id: str) -> bool:
         if finding_id not in self._memo:
-            finding, pattern = _compiled_findings()[finding_id]
+            finding = _BY_ID[finding_id]
             self._memo[finding_id] = any(
-                not is_cancelled(finding, m, self.doc) for m in pattern.finditer(self.doc.text)
+                not is_cancelled(finding, m, self.doc) for m in finding.pattern.finditer(self.doc.text)
             )
         return self._memo[finding_id]
 
@@ -57,10 +44,10 @@ def has_cancelled_finding(sentence: str) -> bool:
     is gone", "my foot went numb sitting cross-legged". The learned head then needs a higher
     score to raise a level from this sentence; wording the patterns do not know is left to it."""
     doc = Clauses(normalise_text(sentence))
-    for finding, pattern in _compiled_findings().values():
+    for finding in redflags.FINDINGS:
         if not finding.modifiers:
             continue
-        matches = list(pattern.finditer(doc.text))
+        matches = list(finding.pattern.finditer(doc.text))
         if matches and all(is_cancelled(finding, m, doc) for m in matches):
             return True
     return False

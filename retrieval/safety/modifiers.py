@@ -24,7 +24,6 @@ EXPECTED = (
     "first_person_subject", "carer_symptoms", "first_person_symptoms", "intended_weight_loss",
     "unintended_weight_loss", "weight_aspiration", "animal", "animal_exercise", "asker_body",
 )
-_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 WINDOW_CHARS = 160  # how far a modifier may sit from its target (bounded for long inputs)
 NEGATION_TOKENS = 6
 _WORDS = re.compile(r"[a-z0-9&'-]+")
@@ -55,12 +54,7 @@ def _entry(check: Checker, parent: LineDict, name: str, fragments: dict[str, str
     else:
         text = check.string(parent, name, name)
 
-    def fill(match: re.Match[str]) -> str:
-        if match.group(1) not in fragments:
-            raise check.fail(parent.lines[name], f"{name}: unknown fragment {{{{{match.group(1)}}}}}")
-        return fragments[match.group(1)]
-
-    return _PLACEHOLDER.sub(fill, text)
+    return check.fill(text, fragments, parent.lines[name], name)
 
 
 PATTERNS = load_modifiers()

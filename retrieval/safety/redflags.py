@@ -4,7 +4,8 @@ and the dosing and safety-net topics.
 
 The bank itself is data, so a clinician can review it without reading Python; this module reads
 it once, at import, and checks it: every pattern must compile, every ``{{fragment}}`` and
-modifier must be known, every rule must name findings that exist. Anything malformed stops the
+modifier must be known, every rule must name findings that exist. Each finding's patterns are
+compiled here, once, into the one expression triage searches with. Anything malformed stops the
 start with :class:`~retrieval.errors.DataFileError` naming the file and the line.
 
 * ``FINDINGS``: one entry per clinical idea ("saddle numbness", "fever", "own cancer history").
@@ -14,9 +15,10 @@ start with :class:`~retrieval.errors.DataFileError` naming the file and the line
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from retrieval.datafiles import PLACEHOLDER
 from retrieval.datafiles import Checker, LineDict, read_yaml
 
 BANK_PATH = Path(__file__).resolve().parent / "data" / "red_flags.yaml"
@@ -27,7 +29,6 @@ MODIFIERS = frozenset({
     "negation", "hypothetical", "info", "past", "remote_past", "experiencer", "positional", "exertion",
     "mechanical", "concern", "intended", "needs_pain_word",
 })
-_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Finding:
     id: str
     patterns: tuple[str, ...]
     modifiers: frozenset[str]
+    pattern: re.Pattern[str] = field(compare=False, repr=False)  # the patterns as one expression
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,8 @@ class Bank:
     fragments: dict[str, str]
     findings: tuple[Finding, ...]
     rules: tuple[Rule, ...]
-    dosing_patterns: tuple[str, ...]
-    safety_net_patterns: tuple[str, ...]
+    dosing: re.Pattern[str]  # a dose, strength or combination question about a medicine
+    safety_net: re.Pattern[str]  # nerve pain down the leg: the safety-net line
 
 
 def load_bank(path: Path = BANK_PATH) -> Bank:
@@ -74,8 +76,8 @@ def load_bank(path: Path = BANK_PATH) -> Bank:
         fragments=fragments,
         findings=findings,
         rules=_rules(check, data, known),
-        dosing_patterns=_patterns(check, data, "dosing_patterns", fragments),
-        safety_net_patterns=_patterns(check, data, "safety_net_patterns", fragments),
+        dosing=_patterns(check, data, "dosing_patterns", fragments),
+        safety_net=_patterns(check, data, "safety_net_patterns", fragments),
     )
 
 
@@ -87,7 +89,6 @@ def _fragments(check: Checker, raw: LineDict) -> dict[str, str]:
             value = "(?:" + "|".join(check.strings(raw, name, what)) + ")"
         else:
             value = check.string(raw, name, what)
-        check.regex(value, raw.lines[name], what)
         fragments[name] = value
     return fragments
 
@@ -103,15 +104,20 @@ def _modifier_sets(check: Checker, raw: LineDict) -> dict[str, frozenset[str]]:
     return sets
 
 
-def _expand(check: Checker, pattern: str, fragments: dict[str, str], line: int | None, what: str) -> str:
-    def fill(match: re.Match[str]) -> str:
-        if match.group(1) not in fragments:
-            raise check.fail(line, f"{what}: unknown fragment {{{{{match.group(1)}}}}} (known: {', '.join(fragments)})")
-        return fragments[match.group(1)]
-
-    expanded = _PLACEHOLDER.sub(fill, pattern)
-    check.regex(expanded, line, what)
-    return expanded
+def _compiled(check: Checker, raw: list[str], lines: list[int], data: LineDict, fragments: dict[str, str], what: str) -> tuple[tuple[str, ...], re.Pattern[str]]:
+    """The patterns with their fragments filled in, and compiled once, as one expression that
+    matches any of them (the form triage searches with)."""
+    patterns = tuple(check.fill(pattern, fragments, line, f"{what} {j}") for j, (pattern, line) in enumerate(zip(raw, lines), 1))
+    try:
+        return patterns, re.compile("|".join(f"(?:{p})" for p in patterns))
+    except re.error:
+        pass
+    # A broken file: blame a fragment the patterns use, else the pattern itself, by its line.
+    for name in sorted({name for pattern in raw for name in PLACEHOLDER.findall(pattern)}):
+        check.regex(fragments[name], data["fragments"].lines[name], f"fragment {name!r}")
+    for j, (pattern, line) in enumerate(zip(patterns, lines), 1):
+        check.regex(pattern, line, f"{what} {j}")
+    raise check.fail(lines[0], f"{what}s do not compile together (a group name used twice?)")
 
 
 def _findings(check: Checker, data: LineDict, fragments: dict[str, str], modifier_sets: dict[str, frozenset[str]]) -> tuple[Finding, ...]:
@@ -133,11 +139,8 @@ def _findings(check: Checker, data: LineDict, fragments: dict[str, str], modifie
             else:
                 raise check.fail(entry.lines["cancelled_by"], f"finding {fid!r}: unknown modifier {name!r} (known: {', '.join(sorted(MODIFIERS | set(modifier_sets)))})")
         raw_patterns = check.strings(entry, "patterns", f"finding {fid!r}: patterns")
-        patterns = tuple(
-            _expand(check, pattern, fragments, entry["patterns"].lines[j], f"finding {fid!r}, pattern {j + 1}")
-            for j, pattern in enumerate(raw_patterns)
-        )
-        findings.append(Finding(fid, patterns, frozenset(modifiers)))
+        patterns, pattern = _compiled(check, raw_patterns, entry["patterns"].lines, data, fragments, f"finding {fid!r}, pattern")
+        findings.append(Finding(fid, patterns, frozenset(modifiers), pattern))
     return tuple(findings)
 
 
@@ -163,14 +166,12 @@ def _rules(check: Checker, data: LineDict, known: set[str]) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def _patterns(check: Checker, data: LineDict, key: str, fragments: dict[str, str]) -> tuple[str, ...]:
+def _patterns(check: Checker, data: LineDict, key: str, fragments: dict[str, str]) -> re.Pattern[str]:
     raw = check.strings(data, key, key)
-    return tuple(_expand(check, pattern, fragments, data[key].lines[j], f"{key} {j + 1}") for j, pattern in enumerate(raw))
+    return _compiled(check, raw, data[key].lines, data, fragments, key)[1]
 
 
 BANK = load_bank()
 FINDINGS = BANK.findings
 RULES = BANK.rules
-DOSING_PATTERNS = BANK.dosing_patterns
-SAFETY_NET_PATTERNS = BANK.safety_net_patterns
 PAIN_WORD = BANK.fragments["pain_word"]

@@ -34,15 +34,14 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from retrieval.safety import redflags
-from retrieval.safety.findings import compiled_topics, fired_rules
+from retrieval.safety.findings import fired_rules
+from retrieval.safety.redflags import EMERGENCY, URGENT  # the levels the bank's rules raise
 from retrieval.safety.modifiers import Clauses, is_about_animal
 from retrieval.safety.normalise import normalise_text
 
 if TYPE_CHECKING:
     from retrieval.safety.learned_flags import Embed
 
-EMERGENCY = "emergency"
-URGENT = "urgent"
 NONE = "none"
 _LEVEL_RANK = {NONE: 0, URGENT: 1, EMERGENCY: 2}
 
@@ -87,14 +86,13 @@ def assess(question: str, *, embed: Embed | None = None, message_vector=None) ->
             level = max(level, learned.level, key=_LEVEL_RANK.__getitem__)
 
     reasons.sort(key=lambda r: -_LEVEL_RANK[_rule_level(r)])
-    dosing_re, safety_net_re = compiled_topics()
     return Triage(
         level=level,
         reasons=tuple(dict.fromkeys(reasons)),
         crisis="crisis" in reasons,
         # in a crisis the crisis card is the whole answer: no dosing decline beside it
-        dosing=bool(dosing_re.search(text)) and "crisis" not in reasons,
-        safety_net=bool(safety_net_re.search(text)) and not animal_only,
+        dosing=bool(redflags.BANK.dosing.search(text)) and "crisis" not in reasons,
+        safety_net=bool(redflags.BANK.safety_net.search(text)) and not animal_only,
         about_animal=animal_only and "crisis" not in reasons,
     )
 

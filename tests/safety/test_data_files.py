@@ -69,6 +69,11 @@ def test_an_unknown_fragment_names_its_line(tmp_path: Path) -> None:
     _fails_at(load_bank, path, line, "unknown fragment {{feverr}}")
 
 
+def test_a_broken_fragment_is_named_at_its_own_line(tmp_path: Path) -> None:
+    path, line = _broken(tmp_path, BANK_PATH, "  short_gap: '[^.!?;\\n]{0,25}?'", "  short_gap: '[^.!?;\\n{0,25}?'")
+    _fails_at(load_bank, path, line, "fragment 'short_gap' is not a valid regular expression")
+
+
 def test_a_rule_naming_a_finding_that_does_not_exist_names_its_line(tmp_path: Path) -> None:
     path, line = _broken(tmp_path, BANK_PATH, "all_of: [fever, painful_pee]", "all_of: [fever, painful_wee]")
     _fails_at(load_bank, path, line, "rule 'kidney_infection'", "'painful_wee', which is not a finding")
