@@ -17,8 +17,8 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 root = sys.argv[1]
 sys.path.insert(0, os.path.abspath(root))
 from retrieval.config import Settings  # package-level names: the same before and after the layout change
-from retrieval.search import Retriever
 from retrieval.answer import answer_question
+from retrieval.search import Retriever
 r = Retriever.load(Settings.from_env().with_overrides(index_dir=sys.argv[2]))
 qs = [json.loads(l)["query"] for l in open(HERE + '/tests/eval/seed_questions.jsonl')] + [json.loads(l)["query"] for l in open(HERE + '/tests/data/medquad_small/qrels_small.jsonl')]
 vecs = {q: r.encode(q) for q in qs}

@@ -77,8 +77,8 @@ def build(corpus: Path, index: Path, backend: str) -> dict:
 
 
 def embedded_texts(index: Path) -> list[str]:
-    from retrieval.ingest.chunking import compose_embedded_text
     from retrieval.config import Settings
+    from retrieval.ingest.chunking import compose_embedded_text
 
     _, _, out = run([PY, "-m", "retrieval", "chunks", "--index", str(index), "--json"], env_for("torch"))
     rows = [json.loads(line) for line in out.splitlines() if line.strip()]

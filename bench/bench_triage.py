@@ -46,8 +46,8 @@ def main() -> None:
     from retrieval.answer.assemble import answer_question
     from retrieval.config import Settings
     from retrieval.index.build import build_index
-    from retrieval.search.retriever import Retriever
     from retrieval.safety.triage import assess
+    from retrieval.search.retriever import Retriever
 
     settings = Settings(corpus_dir=ROOT / "corpus", index_dir=args.index)
     build_index(settings)

@@ -89,8 +89,7 @@ def build(corpus_dir: Path | None, index_dir: Path | None, model: str | None, fu
       python -m retrieval build --full --json
       RAY_ADDRESS=10.0.0.5:6379 python -m retrieval build --cluster ray
     """
-    from retrieval.index import stages_for
-    from retrieval.index import build_index
+    from retrieval.index import build_index, stages_for
 
     settings = _settings(corpus_dir=corpus_dir, index_dir=index_dir, model=model)
     stages = stages_for(cluster.strip().lower())
@@ -185,9 +184,8 @@ def ask(question: str | None, index_dir: Path | None, model: str | None, top_k: 
       python -m retrieval ask "is heat or ice better for a sore back?"
       printf 'sciatica stretches\\nsleeping position\\n' | python -m retrieval ask --json
     """
-    from retrieval.answer import answer_question
+    from retrieval.answer import answer_question, render_text
     from retrieval.safety import normalise_locale
-    from retrieval.answer import render_text
     from retrieval.search import Retriever
 
     try:
@@ -238,9 +236,8 @@ def chunks(index_dir: Path | None, as_json: bool) -> None:
 @_friendly_errors
 def clean(file: Path, explain: bool) -> None:
     """Print the cleaned text of FILE, as it would be indexed."""
-    from retrieval.ingest import clean_text
     from retrieval.errors import DocumentRejected
-    from retrieval.ingest import read_document
+    from retrieval.ingest import clean_text, read_document
 
     try:
         document = read_document(file, file.name)

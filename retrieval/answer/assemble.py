@@ -13,16 +13,17 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from retrieval.search import name_parts
-from retrieval.safety import care_card, disclaimer, disclaimer_markdown, dosing_decline, normalise_locale, safety_net_line
-from retrieval.config import MAX_K
 from retrieval.answer.context import EdgeContext, edge_context
-from retrieval.search import Coverage, assess_coverage
 from retrieval.answer.formatting import compose_message
 from retrieval.answer.highlight import best_sentences
-from retrieval.search import Passage, Retriever, SearchResult, sentence_similarities
+from retrieval.config import MAX_K
 from retrieval.index import StoredDocument
-from retrieval.safety import Triage, assess
+from retrieval.safety import (
+    Triage, assess, care_card, disclaimer, disclaimer_markdown, dosing_decline, normalise_locale, safety_net_line,
+)
+from retrieval.search import (
+    Coverage, Passage, Retriever, SearchResult, assess_coverage, name_parts, sentence_similarities,
+)
 
 _GREETING = re.compile(r"^\W*(?:hi|hello|hey|hiya|good\s+(?:morning|afternoon|evening)|thanks?|thank\s+you|cheers)\W*$", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -15,9 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from retrieval.ingest import Chunk
 from retrieval.answer.highlight import PASSAGE_CACHE_SIZE, passage_sentences
-from retrieval.ingest import split_sentences
+from retrieval.ingest import Chunk, split_sentences
 
 WINDOW = 1200  # characters of article text looked at on each side of a passage
 PARAGRAPH = "\n\n"

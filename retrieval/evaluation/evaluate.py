@@ -57,8 +57,8 @@ class EvalResult:
 def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_DEPTH) -> EvalResult:  # type: ignore[no-untyped-def]
     """Run every question through ``retriever`` in ``mode`` and score the rankings."""
     from retrieval.answer import highlight_of
-    from retrieval.search import answer_declines
     from retrieval.safety import EMERGENCY, assess
+    from retrieval.search import answer_declines
 
     relevance_lists: list[list[bool]] = []
     shown_lists: list[list[bool]] = []

@@ -26,8 +26,8 @@ from retrieval.index.prepare import PreparedDocument, empty_corpus_message, prep
 from retrieval.index.report import BuildReport
 from retrieval.index.sentence_plan import SentencePlan
 from retrieval.index.stages import ChunkRequest, LocalStages, Progress, Stages
-from retrieval.ingest import Chunk
 from retrieval.index.store import IndexData, StoredDocument, build_faiss_index, fault_point, load_index, write_index
+from retrieval.ingest import Chunk
 
 def build_index(
     settings: Settings,

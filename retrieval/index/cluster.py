@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from retrieval.ingest import Chunk
 from retrieval.errors import RetrievalError
 from retrieval.index.stages import ChunkRequest, CleanedFile, Progress, chunk_document, clean_file, file_bytes
+from retrieval.ingest import Chunk
 
 INSTALL_HINT = "cluster builds need Ray: pip install -e '.[cluster]' (or pip install 'ray[data]')"
 CLUSTERS = ("ray",)

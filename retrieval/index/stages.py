@@ -19,10 +19,8 @@ from typing import Protocol
 
 import numpy as np
 
-from retrieval.ingest import Chunk, chunk_text
-from retrieval.ingest import clean_text
 from retrieval.errors import DocumentRejected
-from retrieval.ingest import RawDocument, parse_document, read_bytes
+from retrieval.ingest import Chunk, RawDocument, chunk_text, clean_text, parse_document, read_bytes
 
 # progress(stage, done, total): stage is "reading" (documents) or "embedding" (passages and
 # their sentences).

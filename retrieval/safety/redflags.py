@@ -18,8 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval.datafiles import PLACEHOLDER
-from retrieval.datafiles import Checker, LineDict, read_yaml
+from retrieval.datafiles import Checker, LineDict, PLACEHOLDER, read_yaml
 
 BANK_PATH = Path(__file__).resolve().parent / "data" / "red_flags.yaml"
 EMERGENCY = "emergency"

@@ -26,9 +26,9 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from retrieval.index import IndexData
 from retrieval.search.anatomy import body_parts, name_parts
 from retrieval.search.results import SearchResult
-from retrieval.index import IndexData
 
 if TYPE_CHECKING:
     from retrieval.safety import Triage

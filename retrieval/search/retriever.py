@@ -14,11 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.ingest import Chunk
 from retrieval.config import Settings
-from retrieval.index import Embedder, SentenceTransformerEmbedder
-from retrieval.errors import REBUILD_HINT, IndexMismatchError
-from retrieval.index import IndexData, StoredDocument, load_index, read_manifest
+from retrieval.errors import IndexMismatchError, REBUILD_HINT
+from retrieval.index import Embedder, IndexData, SentenceTransformerEmbedder, StoredDocument, load_index, read_manifest
+from retrieval.ingest import Chunk
 from retrieval.search.diversity import diversify
 from retrieval.search.results import Passage, SearchResult
 from retrieval.search.scoring import (

@@ -19,9 +19,9 @@ from urllib.parse import quote
 from retrieval.ingest import is_heading
 
 if TYPE_CHECKING:
-    from retrieval.search import Passage
     from retrieval.index import StoredDocument
     from retrieval.ingest import Chunk
+    from retrieval.search import Passage
 
 ROUTE = "/article/{doc_id:path}"
 

@@ -74,9 +74,9 @@ def answer_markdown(answer: Answer, *, asked: str = "") -> str:
     sentence in ``<mark>``, each source linked to the passage in its article), the safety net,
     any notes, and the one-line disclaimer last (the full notice stays at the top of the page).
     """
-    from retrieval.web.article_page import article_link
-    from retrieval.safety import chat_disclaimer
     from retrieval.answer import passage_markdown, passages_intro
+    from retrieval.safety import chat_disclaimer
+    from retrieval.web.article_page import article_link
 
     parts: list[str] = []
     if asked:

@@ -15,8 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from retrieval.web import chat_view
 from retrieval.answer import Turn, answer_turn
+from retrieval.web import chat_view
 
 if TYPE_CHECKING:
     from retrieval.web.service import ChatService

@@ -32,10 +32,8 @@ from retrieval.web.uploads import SavedUpload, UploadRejected, save_upload
 
 if TYPE_CHECKING:
     from retrieval.answer import Answer
-    from retrieval.index import Embedder
-    from retrieval.index import BuildReport, Progress
+    from retrieval.index import BuildReport, Embedder, Progress, StoredDocument
     from retrieval.search import Retriever
-    from retrieval.index import StoredDocument
     from retrieval.web.trash import TrashedFile
     from retrieval.web.watcher import CorpusWatcher
 

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from retrieval.answer.assemble import answer_question
-from retrieval.ingest.chunking import Chunk
-from retrieval.config import Settings
 from retrieval.answer.context import EdgeContext, edge_context
 from retrieval.answer.formatting import escape_markdown
+from retrieval.config import Settings
+from retrieval.ingest.chunking import Chunk
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLE = (

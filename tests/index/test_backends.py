@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from retrieval.config import DEFAULT_BACKEND, Settings
-from retrieval.index.embeddings import SentenceTransformerEmbedder
-from retrieval.errors import REBUILD_HINT, IndexMismatchError
+from retrieval.errors import IndexMismatchError, REBUILD_HINT
 from retrieval.index.build import build_index
+from retrieval.index.embeddings import SentenceTransformerEmbedder
 from retrieval.search.retriever import Retriever
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -26,8 +26,8 @@ import pytest
 from retrieval.answer.assemble import answer_question
 from retrieval.config import Settings
 from retrieval.index.build import build_index
-from retrieval.search.retriever import Retriever
 from retrieval.index.store import load_index
+from retrieval.search.retriever import Retriever
 from tests.apprunner import app_process, clean_environment, free_port
 
 pytest.importorskip("ray", reason="Ray is not installed: pip install -e '.[cluster]'")

@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from retrieval.config import Settings
-from retrieval.errors import IndexCorruptError
+from retrieval.errors import IndexCorruptError, IndexWriteFailed
 from retrieval.index.build import build_index, index_lock
-from retrieval.errors import IndexWriteFailed
 from retrieval.index.store import load_index
 from tests.index.faults import ADDED, ADDED_TEXT, Library, Reference, answers, change_corpus, cli, one_line_error, stray_entries
 

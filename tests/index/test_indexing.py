@@ -181,8 +181,8 @@ def test_manifest_records_versions_and_hashes(settings: Settings, fake_embedder:
 def test_an_index_from_before_sentence_vectors_still_answers_and_gets_them_without_reembedding(
     settings: Settings, fake_embedder: FakeEmbedder
 ) -> None:
-    from retrieval.search.retriever import Retriever
     from retrieval.index.store import SENTENCE_FILES
+    from retrieval.search.retriever import Retriever
 
     first = build_index(settings, embedder=fake_embedder)
     manifest_file = settings.index_dir / "manifest.json"

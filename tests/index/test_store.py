@@ -11,8 +11,8 @@ import pytest
 from retrieval.config import Settings
 from retrieval.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from retrieval.index.build import build_index
-from retrieval.search.retriever import Retriever
 from retrieval.index.store import load_index
+from retrieval.search.retriever import Retriever
 from tests.conftest import FakeEmbedder
 
 

@@ -20,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from retrieval.ingest.chunking import PAGE_BREAK, Chunk, chunk_text, is_heading
+from retrieval.index.embeddings import SentenceTransformerEmbedder
+from retrieval.ingest.chunking import Chunk, PAGE_BREAK, chunk_text, is_heading
 from retrieval.ingest.cleaning import clean_text
 from retrieval.ingest.dedup import deduplicate
-from retrieval.index.embeddings import SentenceTransformerEmbedder
 
 FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "80")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 _TOKENIZER = SentenceTransformerEmbedder()  # only its tokenizer is used: no model load

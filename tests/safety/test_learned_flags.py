@@ -15,8 +15,8 @@ import pytest
 
 from retrieval.answer.assemble import answer_question
 from retrieval.errors import SafetyModelError
-from retrieval.safety.learned_flags import GROUP_LEVELS, HEAD_PATH, FlagHead, message_units, shipped_head
 from retrieval.evaluation.train_flags import DATA, SPLITS, combined_levels, figures, read_messages, score_messages
+from retrieval.safety.learned_flags import FlagHead, GROUP_LEVELS, HEAD_PATH, message_units, shipped_head
 from retrieval.safety.triage import EMERGENCY, NONE, URGENT, assess
 
 # measured with the committed head (models/redflag-head/metrics.json), emergencies flagged /

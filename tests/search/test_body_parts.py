@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.search.anatomy import body_parts
 from retrieval.answer.assemble import answer_question
 from retrieval.config import Settings
 from retrieval.index.build import build_index
+from retrieval.search.anatomy import body_parts
 from retrieval.search.retriever import Retriever
 
 ELSEWHERE = [

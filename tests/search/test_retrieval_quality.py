@@ -14,9 +14,9 @@ import pytest
 
 from retrieval.config import Settings
 from retrieval.evaluation.evaluate import evaluate
-from retrieval.index.build import build_index
 from retrieval.evaluation.questions import load_questions
 from retrieval.index.bm25 import tokenize
+from retrieval.index.build import build_index
 from retrieval.search.retriever import Retriever
 from retrieval.search.titles import names_title, title_match
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.web import article_page, chat_view, conversation, feedback, trash
 from retrieval.config import Settings
+from retrieval.index.store import StoredDocument
+from retrieval.web import article_page, chat_view, conversation, feedback, trash
 from retrieval.web.service import BadRequest, ChatService, checked_k
 from retrieval.web.uploads import UploadRejected
-from retrieval.index.store import StoredDocument
 from retrieval.web.watcher import is_article_change
 
 ROOT = Path(__file__).resolve().parents[2]
