@@ -16,6 +16,7 @@ from typing import Any
 from retrieval.answer.context import EdgeContext, edge_context
 from retrieval.answer.formatting import compose_message
 from retrieval.answer.highlight import best_sentences
+from retrieval.answer.subjects import unfamiliar_words
 from retrieval.config import MAX_K
 from retrieval.index import StoredDocument
 from retrieval.safety import (
@@ -48,6 +49,10 @@ class Answer:
     safety_net_text: str = ""
     body: str = ""  # the reply shown instead of, or before, passages (a decline, a scope note)
     locale: str = "uk"  # whose numbers and services the wording names
+    # What the question is about that the articles are not (read by the follow-up rule): body
+    # parts no article is about, and words no article uses (set only when the articles were searched).
+    uncovered_parts: frozenset[str] = frozenset()
+    unfamiliar: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON contract: query, passages[text, source, title, score], disclaimer,
@@ -118,12 +123,15 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     card = care_card(triage, locale)
     note_disclaimer = disclaimer(locale)
 
-    def reply(passages: list[Passage], covered: bool, reason: str = "", body: str = "") -> Answer:
+    def reply(passages: list[Passage], covered: bool, reason: str = "", body: str = "", **about: Any) -> Answer:
         safety_net = safety_net_line(locale) if triage.safety_net and triage.level == "none" else ""
         message = compose_message(
             card=card, body=body, passages=passages, safety_net=safety_net, disclaimer=note_disclaimer
         )
-        return Answer(text, passages, note_disclaimer, message, triage, covered, card, reason, notes, safety_net, body, normalise_locale(locale))
+        return Answer(
+            text, passages, note_disclaimer, message, triage, covered, card, reason, notes, safety_net, body,
+            normalise_locale(locale), **about,
+        )
 
     if not has_words:
         return reply([], False, "empty question", "Please type a question about back or leg pain.")
@@ -141,10 +149,11 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     # the generation that answered, not the retriever's latest (a rebuild may swap it meanwhile)
     documents = result.data.documents if result.data is not None else {}
     coverage = assess_coverage(result, question=text, nerve_pain=triage.safety_net)
+    about = {"uncovered_parts": coverage.uncovered_parts, "unfamiliar": unfamiliar_words(text, result.idf)}
     if not coverage.covered:
-        return reply([], False, coverage.reason, _not_covered_text(documents, coverage))
+        return reply([], False, coverage.reason, _not_covered_text(documents, coverage), **about)
     passages = [_with_highlight(p, text, result, documents) for p in result.passages]
-    return reply(passages, True, "", "")
+    return reply(passages, True, "", "", **about)
 
 
 def _with_highlight(passage: Passage, question: str, result: SearchResult, documents: dict[str, StoredDocument]) -> Passage:

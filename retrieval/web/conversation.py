@@ -4,7 +4,7 @@ The page keeps it server-side for the session (``gr.State``), so a turn sends on
 question, never the history; and in the browser's local storage (``gr.BrowserState``), so the
 chat survives a reload. Shape::
 
-    {"messages": [chat messages], "turns": [{"question", "asked", "reply", "sources", "text"}]}
+    {"messages": [chat messages], "turns": [{"question", "asked", "joined_to", "reply", "sources", "text"}]}
 
 ``turns[i]["reply"]`` is the index in ``messages`` of turn i's answer (what a like refers to),
 ``text`` its plain-text form (what Copy copies).
@@ -56,7 +56,7 @@ def with_answer(
     from retrieval.web.service import ServiceUnavailable
 
     turns = conversation["turns"]
-    previous = Turn(turns[-1]["question"], turns[-1]["asked"]) if turns else None
+    previous = previous_turn(turns[-1]) if turns else None
     messages = list(conversation["messages"])
     try:
         turn, answer = answer_turn(lambda text: service.answer(text, k=k, locale=locale), question, previous)
@@ -67,11 +67,22 @@ def with_answer(
     record = {
         "question": turn.question,
         "asked": turn.asked,
+        "joined_to": turn.joined_to,
         "reply": len(messages) - 1,
         "sources": sorted({p.chunk.doc_id for p in answer.passages}),
         "text": chat_view.plain_text(question, answer, asked=asked),
     }
     return {"messages": messages, "turns": [*turns, record]}
+
+
+def previous_turn(record: dict[str, Any]) -> Turn:
+    """A saved turn as the follow-up rule reads it. A turn saved before ``joined_to`` was kept
+    (issue #28) and answered joined has its subject at the start of ``asked``."""
+    question, asked = str(record.get("question", "")), str(record.get("asked", ""))
+    joined_to = str(record.get("joined_to", ""))
+    if not joined_to and asked != question and asked.endswith(question):
+        joined_to = asked[: -len(question)].strip()
+    return Turn(question, asked, joined_to)
 
 
 def shown_messages(conversation: Conversation, limit: int = SHOWN_TURNS) -> list[dict[str, Any]]:
