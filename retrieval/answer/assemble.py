@@ -15,7 +15,8 @@ from typing import Any
 
 from retrieval.answer.context import EdgeContext, edge_context
 from retrieval.answer.formatting import compose_message
-from retrieval.answer.highlight import best_sentences
+from retrieval.answer.highlight import scored_highlight
+from retrieval.answer.in_short import ShortSentence, loose_passages, pick_sentences
 from retrieval.answer.subjects import unfamiliar_words
 from retrieval.config import MAX_K
 from retrieval.index import StoredDocument
@@ -53,13 +54,16 @@ class Answer:
     # parts no article is about, and words no article uses (set only when the articles were searched).
     uncovered_parts: frozenset[str] = frozenset()
     unfamiliar: tuple[str, ...] = ()
+    # "In short": the best one to three sentences of the passages, word for word (in_short.py)
+    in_short: tuple[ShortSentence, ...] = ()
+    loose: frozenset[int] = frozenset()  # numbers (1-based) of the passages that only loosely match
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON contract: query, passages[text, source, title, score], disclaimer,
         message; extended with triage, covered, highlight and more (never removed)."""
         return {
             "query": self.query,
-            "passages": [passage_json(p) for p in self.passages],
+            "passages": [{**passage_json(p), "loose": n in self.loose} for n, p in enumerate(self.passages, 1)],
             "disclaimer": self.disclaimer,  # plain text
             "disclaimer_markdown": disclaimer_markdown(self.disclaimer),
             "message": self.message,
@@ -70,6 +74,7 @@ class Answer:
             "dosing": self.triage.dosing,
             "triage_reasons": list(self.triage.reasons),
             "notes": self.notes,
+            "in_short": [{"text": s.text, "passage": s.passage} for s in self.in_short],
         }
 
 
@@ -126,7 +131,8 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     def reply(passages: list[Passage], covered: bool, reason: str = "", body: str = "", **about: Any) -> Answer:
         safety_net = safety_net_line(locale) if triage.safety_net and triage.level == "none" else ""
         message = compose_message(
-            card=card, body=body, passages=passages, safety_net=safety_net, disclaimer=note_disclaimer
+            card=card, body=body, passages=passages, safety_net=safety_net, disclaimer=note_disclaimer,
+            in_short=about.get("in_short", ()),
         )
         return Answer(
             text, passages, note_disclaimer, message, triage, covered, card, reason, notes, safety_net, body,
@@ -152,25 +158,35 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     about = {"uncovered_parts": coverage.uncovered_parts, "unfamiliar": unfamiliar_words(text, result.idf)}
     if not coverage.covered:
         return reply([], False, coverage.reason, _not_covered_text(documents, coverage), **about)
-    passages = [_with_highlight(p, text, result, documents) for p in result.passages]
-    return reply(passages, True, "", "", **about)
+    scored = [_with_highlight(p, text, result, documents) for p in result.passages]
+    passages = [passage for passage, _ in scored]
+    loose = loose_passages(passages, gap=settings.loose_match_gap, floor=settings.loose_match_floor)
+    short = pick_sentences([(passage.highlight, score) for passage, score in scored], loose)
+    return reply(passages, True, "", "", in_short=short, loose=loose, **about)
 
 
-def _with_highlight(passage: Passage, question: str, result: SearchResult, documents: dict[str, StoredDocument]) -> Passage:
-    """The passage with its best sentence(s) and, when they sit at its edge, the neighbour."""
+def _with_highlight(
+    passage: Passage, question: str, result: SearchResult, documents: dict[str, StoredDocument]
+) -> tuple[Passage, float]:
+    """The passage with its best sentence(s) and, when they sit at its edge, the neighbour; and
+    the best sentence's score."""
     from dataclasses import replace
 
-    highlight = highlight_of(passage, question, result)
+    highlight, score = _scored_highlight(passage, question, result)
     document = documents.get(passage.chunk.doc_id)
     context = edge_context(document.text, passage.chunk, highlight) if document is not None else EdgeContext()
-    return replace(passage, highlight=highlight, context_before=context.before, context_after=context.after)
+    return replace(passage, highlight=highlight, context_before=context.before, context_after=context.after), score
 
 
 def highlight_of(passage: Passage, question: str, result: SearchResult) -> str:
     """The sentence(s) of ``passage`` that best answer ``question``: words in common, and
     similarity when the index that answered holds sentence vectors."""
+    return _scored_highlight(passage, question, result)[0]
+
+
+def _scored_highlight(passage: Passage, question: str, result: SearchResult) -> tuple[str, float]:
     similarity = sentence_similarities(result.data, passage.row, result.query_vector)
-    return best_sentences(question, passage.chunk.text, idf=result.idf, similarity=similarity)
+    return scored_highlight(question, passage.chunk.text, idf=result.idf, similarity=similarity)
 
 
 def covered_topics(documents: dict[str, StoredDocument], limit: int = 6) -> list[str]:
