@@ -12,7 +12,11 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "assemble": ("Answer", "answer_question", "highlight_of"),
     "followup": ("Turn", "answer_turn"),
     "subjects": ("load_followup_words", "points_back", "unfamiliar_words"),
-    "formatting": ("escape_markdown", "passage_markdown", "passages_intro", "render_text", "compose_message"),
+    "formatting": (
+        "escape_markdown", "passage_markdown", "passages_intro", "render_text", "compose_message", "source_label",
+        "in_short_markdown",
+    ),
+    "in_short": ("ShortSentence",),
     "highlight": ("best_sentences", "passage_sentences"),
     "context": ("EdgeContext", "edge_context"),
 })

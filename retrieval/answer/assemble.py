@@ -214,9 +214,15 @@ def _not_covered_text(documents: dict[str, StoredDocument], coverage: Coverage) 
     return (
         opening
         + "This assistant only finds passages about back and leg pain in its articles"
-        + (f", which cover: {topics}." if topics else ".")
+        + (f", which cover: {_end_sentence(topics)}" if topics else ".")
         + " Try asking about causes of low back pain, stretches and exercises, sleeping positions, posture, or lifting."
     )
+
+
+def _end_sentence(text: str) -> str:
+    """``text`` ending a sentence: a full stop added unless it ends in one, or in ? or !
+    (a title such as "...what's the matter?" must not read "matter?.")."""
+    return text if text.rstrip().endswith((".", "?", "!")) else f"{text}."
 
 
 def _scope_text(retriever: Retriever) -> str:

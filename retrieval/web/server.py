@@ -30,7 +30,8 @@ def launch(demo: Any, service: ChatService, **kwargs: Any) -> Any:
         max_file_size=app_settings.max_upload_bytes,
         show_error=True,
         css=asset("chat.css"),
-        footer_links=["api"],
+        head=f"<style>{asset('page.css')}</style>",
+        footer_links=[],  # no "Use via API" footer for patients: the README and the Documents tab link the API
         app_kwargs={"routes": article_routes(service)},
         **kwargs,
     )
