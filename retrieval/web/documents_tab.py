@@ -61,6 +61,7 @@ def documents_tab(service: ChatService, demo: Any) -> None:
         gr.Markdown("### Feedback on answers")
         feedback_table = gr.HTML(elem_id="feedback-table")
         gr.Markdown(documents_view.API_NOTE, elem_id="api-note")
+        api_page = gr.Button("How to call the API", size="sm", elem_id="api-page")
 
     def library() -> tuple[Any, ...]:
         rows = service.documents()
@@ -137,6 +138,7 @@ def documents_tab(service: ChatService, demo: Any) -> None:
     restore.click(restore_document, [to_restore, password], [result, *library_outputs], **admin_events).then(
         None, js=SHOW_RESULT
     )
+    api_page.click(None, js=documents_view.SHOW_API_PAGE)
     tab.select(library, None, library_outputs, **PRIVATE)
     demo.load(library, None, library_outputs, **PRIVATE)
 

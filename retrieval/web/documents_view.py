@@ -32,9 +32,13 @@ def index_summary(service: ChatService) -> str:
 
 
 API_NOTE = (
-    "**For developers:** every answer is also available as JSON from this app's `/ask` API, the same "
-    "as `python -m retrieval ask --json` ([how to call the API](?view=api); the README has examples)."
+    "**For developers:** every answer is also available as JSON from this app's `/ask` API, the same as "
+    "`python -m retrieval ask --json`. The README has examples; [the list of endpoints](gradio_api/info) "
+    "describes their inputs, and the button below shows how to call them."
 )
+# Opens Gradio's API page: its footer button is hidden from patients (page.css), not removed.
+SHOW_API_PAGE = "() => { const b = document.querySelector('footer .show-api'); if (b) b.click(); }"
+
 
 # Library words in a reason, and what a person needs to hear instead ("" drops them).
 _PLAIN_WORDS = (
@@ -154,20 +158,25 @@ def restore_report(restored: str | None, problem: str, outcome: BuildOutcome | N
     return f"- Restored `{_code(restored or '')}`.\n{build_result(outcome)}"
 
 
-def build_result(outcome: BuildOutcome | None) -> str:
+def build_result(outcome: BuildOutcome | None, *, changed: bool = True) -> str:
+    """How the update of the index ended. ``changed``: the action changed the articles folder, so
+    an update that found nothing to do means another one (the folder watcher's) already did it."""
     if outcome is None:
         return ""
     if not outcome.ok:
         return (
             f"\n**The index could not be updated**, so the chat keeps using the previous one: "
-            f"{escape_markdown(outcome.error)}"
+            f"{escape_markdown(plain_reason(outcome.error))}"
         )
     report = outcome.report
-    if report is None or not report.wrote_index:
+    if report is None:
         return "\nThe index was already up to date."
+    totals = f"{_count(report.documents, 'article')}, {_count(report.chunks, 'passage')}"
+    if not report.wrote_index:
+        return f"\n**Index updated**: {totals}. The chat uses it now." if changed else "\nThe index was already up to date."
     return (
-        f"\n**Index updated in {outcome.seconds:.1f} s**: {_count(report.documents, 'article')}, "
-        f"{_count(report.chunks, 'passage')} ({report.embedded} new, {report.reused} unchanged). The chat uses it now."
+        f"\n**Index updated in {outcome.seconds:.1f} s**: {totals} "
+        f"({report.embedded} new, {report.reused} unchanged). The chat uses it now."
     )
 
 

@@ -31,7 +31,9 @@ def launch(demo: Any, service: ChatService, **kwargs: Any) -> Any:
         show_error=True,
         css=asset("chat.css"),
         head=f"<style>{asset('page.css')}</style>",
-        footer_links=[],  # no "Use via API" footer for patients: the README and the Documents tab link the API
+        # Gradio's API page stays (?view=api: the Documents tab and the README link it), but its "Use via
+        # API" footer link is hidden (page.css): a patient does not need it.
+        footer_links=["api"],
         app_kwargs={"routes": article_routes(service)},
         **kwargs,
     )
