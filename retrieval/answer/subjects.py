@@ -63,12 +63,6 @@ def unfamiliar_words(message: str, vocabulary: Mapping[str, float]) -> tuple[str
     """The words of ``message`` the articles never use (``vocabulary``: the index's stemmed
     terms, e.g. its IDF table), chat words and stop words left out."""
     skip = load_followup_words().not_subjects
-    found = []
-    for word in dict.fromkeys(_WORD.findall(_plain(message))):
-        word = word.strip("'")
-        if word in skip or word.endswith("'s") and word[:-2] in skip:
-            continue
-        terms = tokenize([word])[0]
-        if terms and not any(term in vocabulary for term in terms):
-            found.append(word)
-    return tuple(found)
+    words = [w for w in dict.fromkeys(w.strip("'") for w in _WORD.findall(_plain(message)))
+             if w not in skip and not (w.endswith("'s") and w[:-2] in skip)]
+    return tuple(word for word, terms in zip(words, tokenize(words)) if terms and not any(t in vocabulary for t in terms))

@@ -154,7 +154,7 @@ def test_every_text_is_readable_and_large_enough(screen, viewport: dict[str, int
     assert float(page.locator("#question textarea").evaluate("el => parseFloat(getComputedStyle(el).fontSize)")) >= 16
     assert page.get_by_text("Use via API").is_visible() is False
     if viewport is PHONE and scheme == "dark":
-        page.screenshot(path=str(ARTIFACTS / "phone-dark.png"))
+        page.screenshot(path=str(ARTIFACTS / "phone-dark-card.png"))
 
 
 FOCUSED = """
