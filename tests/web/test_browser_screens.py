@@ -66,8 +66,7 @@ def test_crisis_and_same_day_numbers_are_tel_links(screen) -> None:  # type: ign
     crisis = ask(page, "I want to end my life, my back pain is unbearable")
     hrefs = {a.get_attribute("href") for a in crisis.locator(".care-card a").all()}
     assert {"tel:116123", "tel:999"} <= hrefs and all(h.startswith("tel:") for h in hrefs)
-    assert page.locator("#chatbot .bot-row").last.locator("xpath=following-sibling::*[1]").locator("button[aria-label='Like']").count() == 0 or \
-        not page.locator("#chatbot .bot-row").last.locator("xpath=following-sibling::*[1]").locator("button[aria-label='Like']").is_visible()
+    assert not page.locator("#chatbot .bot-row").last.locator("xpath=following-sibling::*[1]").locator("button[aria-label='Like']").is_visible()
     notice_links = {a.get_attribute("href") for a in page.locator(".notice a").all()}
     assert {"tel:999", "tel:111"} <= notice_links
 
@@ -92,7 +91,7 @@ def test_a_short_answer_first_and_passages_that_open_in_place(screen, viewport: 
     heat = ask(page, "Is heat or ice better for a sore back?")
     more = heat.locator("details.more-passages")
     assert more.count() == 1 and more.get_attribute("open") is None
-    assert heat.locator("> * details.passage, .message-content > span > details.passage").count() >= 1
+    assert heat.locator("details.passage").count() == 3 and 1 <= more.locator("details.passage").count() < 3
     if viewport is PHONE:
         assert "In short" in heat.inner_text()
         page.screenshot(path=str(ARTIFACTS / "phone-answer.png"))
