@@ -1,7 +1,8 @@
 """Stage 5, answer: put triage, search and coverage together into what the user reads.
 
 ``assemble`` (the answer: care card, passages or an honest "not covered", disclaimer),
-``highlight`` (the sentence to mark), ``context`` (a passage's neighbouring sentences),
+``highlight`` (the sentence to mark), ``in_short`` (the best sentences, word for word, and which
+passages match only loosely), ``context`` (a passage's neighbouring sentences),
 ``formatting`` (Markdown and plain text), ``followup`` (a message that cannot stand alone joined
 to the question before it) and ``subjects`` (what a message is about: does it point back, which
 of its words the articles never use; its words are in ``data/followups.yaml``).

@@ -5,8 +5,9 @@ No ``from __future__ import annotations`` here: Gradio reads the event handlers'
 (``gr.LikeData``) at run time to pass event data.
 
 Wiring only: :class:`retrieval.web.service.ChatService` does the work, :mod:`retrieval.web.chat_view`
-decides what is shown, :mod:`retrieval.web.conversation` keeps the conversation. The page's CSS and
-JavaScript are files in ``retrieval/assets/``.
+decides what is shown, :mod:`retrieval.web.conversation` keeps the conversation (and the past ones,
+in the browser), :mod:`retrieval.web.documents_tab` is the Documents tab. The page's CSS and
+JavaScript are files in ``retrieval/web/assets/`` (``page.css`` goes into ``<head>`` as written).
 """
 
 
