@@ -44,6 +44,8 @@ _ENV_FIELDS = {
     "RETRIEVAL_MAX_QUESTION_CHARS": ("max_question_chars", int),
     "RETRIEVAL_SEARCH_MODE": ("search_mode", str),
     "RETRIEVAL_SENTENCE_VECTORS": ("sentence_vectors", on_or_off),
+    "RETRIEVAL_LOOSE_MATCH_GAP": ("loose_match_gap", float),
+    "RETRIEVAL_LOOSE_MATCH_FLOOR": ("loose_match_floor", float),
 }
 
 
@@ -74,6 +76,14 @@ class Settings:
     search_mode: str = "hybrid"
     locale: str = "uk"
     max_question_chars: int = 2000
+    # A passage after the first is a loose match (the chat keeps it behind "More passages"; "In
+    # short" leaves it out) when its similarity to the question (the embedding model's cosine,
+    # Passage.dense_score) is more than loose_match_gap below the best passage's, or under
+    # loose_match_floor. On the dev seed sets (seed_questions, writer A) 0.15 / 0.40 hid 7 of 66
+    # passages 2-3 holding a key phrase and 93 of 324 holding none (EVALUATION.md, "Loose
+    # matches"). Recalibrate with bench/calibrate_loose.py when the model or the scoring changes.
+    loose_match_gap: float = 0.15
+    loose_match_floor: float = 0.40
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

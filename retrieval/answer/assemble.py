@@ -15,7 +15,9 @@ from typing import Any
 
 from retrieval.answer.context import EdgeContext, edge_context
 from retrieval.answer.formatting import compose_message
-from retrieval.answer.highlight import best_sentences
+from retrieval.answer.highlight import scored_highlight
+from retrieval.answer.in_short import ShortSentence, loose_passages, pick_sentences
+from retrieval.answer.subjects import unfamiliar_words
 from retrieval.config import MAX_K
 from retrieval.index import StoredDocument
 from retrieval.safety import (
@@ -48,13 +50,20 @@ class Answer:
     safety_net_text: str = ""
     body: str = ""  # the reply shown instead of, or before, passages (a decline, a scope note)
     locale: str = "uk"  # whose numbers and services the wording names
+    # What the question is about that the articles are not (read by the follow-up rule): body
+    # parts no article is about, and words no article uses (set only when the articles were searched).
+    uncovered_parts: frozenset[str] = frozenset()
+    unfamiliar: tuple[str, ...] = ()
+    # "In short": the best one to three sentences of the passages, word for word (in_short.py)
+    in_short: tuple[ShortSentence, ...] = ()
+    loose: frozenset[int] = frozenset()  # numbers (1-based) of the passages that only loosely match
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON contract: query, passages[text, source, title, score], disclaimer,
         message; extended with triage, covered, highlight and more (never removed)."""
         return {
             "query": self.query,
-            "passages": [passage_json(p) for p in self.passages],
+            "passages": [{**passage_json(p), "loose": n in self.loose} for n, p in enumerate(self.passages, 1)],
             "disclaimer": self.disclaimer,  # plain text
             "disclaimer_markdown": disclaimer_markdown(self.disclaimer),
             "message": self.message,
@@ -65,6 +74,7 @@ class Answer:
             "dosing": self.triage.dosing,
             "triage_reasons": list(self.triage.reasons),
             "notes": self.notes,
+            "in_short": [{"text": s.text, "passage": s.passage} for s in self.in_short],
         }
 
 
@@ -118,12 +128,16 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     card = care_card(triage, locale)
     note_disclaimer = disclaimer(locale)
 
-    def reply(passages: list[Passage], covered: bool, reason: str = "", body: str = "") -> Answer:
+    def reply(passages: list[Passage], covered: bool, reason: str = "", body: str = "", **about: Any) -> Answer:
         safety_net = safety_net_line(locale) if triage.safety_net and triage.level == "none" else ""
         message = compose_message(
-            card=card, body=body, passages=passages, safety_net=safety_net, disclaimer=note_disclaimer
+            card=card, body=body, passages=passages, safety_net=safety_net, disclaimer=note_disclaimer,
+            in_short=about.get("in_short", ()),
         )
-        return Answer(text, passages, note_disclaimer, message, triage, covered, card, reason, notes, safety_net, body, normalise_locale(locale))
+        return Answer(
+            text, passages, note_disclaimer, message, triage, covered, card, reason, notes, safety_net, body,
+            normalise_locale(locale), **about,
+        )
 
     if not has_words:
         return reply([], False, "empty question", "Please type a question about back or leg pain.")
@@ -141,27 +155,38 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     # the generation that answered, not the retriever's latest (a rebuild may swap it meanwhile)
     documents = result.data.documents if result.data is not None else {}
     coverage = assess_coverage(result, question=text, nerve_pain=triage.safety_net)
+    about = {"uncovered_parts": coverage.uncovered_parts, "unfamiliar": unfamiliar_words(text, result.idf)}
     if not coverage.covered:
-        return reply([], False, coverage.reason, _not_covered_text(documents, coverage))
-    passages = [_with_highlight(p, text, result, documents) for p in result.passages]
-    return reply(passages, True, "", "")
+        return reply([], False, coverage.reason, _not_covered_text(documents, coverage), **about)
+    scored = [_with_highlight(p, text, result, documents) for p in result.passages]
+    passages = [passage for passage, _ in scored]
+    loose = loose_passages(passages, gap=settings.loose_match_gap, floor=settings.loose_match_floor)
+    short = pick_sentences([(passage.highlight, score) for passage, score in scored], loose)
+    return reply(passages, True, "", "", in_short=short, loose=loose, **about)
 
 
-def _with_highlight(passage: Passage, question: str, result: SearchResult, documents: dict[str, StoredDocument]) -> Passage:
-    """The passage with its best sentence(s) and, when they sit at its edge, the neighbour."""
+def _with_highlight(
+    passage: Passage, question: str, result: SearchResult, documents: dict[str, StoredDocument]
+) -> tuple[Passage, float]:
+    """The passage with its best sentence(s) and, when they sit at its edge, the neighbour; and
+    the best sentence's score."""
     from dataclasses import replace
 
-    highlight = highlight_of(passage, question, result)
+    highlight, score = _scored_highlight(passage, question, result)
     document = documents.get(passage.chunk.doc_id)
     context = edge_context(document.text, passage.chunk, highlight) if document is not None else EdgeContext()
-    return replace(passage, highlight=highlight, context_before=context.before, context_after=context.after)
+    return replace(passage, highlight=highlight, context_before=context.before, context_after=context.after), score
 
 
 def highlight_of(passage: Passage, question: str, result: SearchResult) -> str:
     """The sentence(s) of ``passage`` that best answer ``question``: words in common, and
     similarity when the index that answered holds sentence vectors."""
+    return _scored_highlight(passage, question, result)[0]
+
+
+def _scored_highlight(passage: Passage, question: str, result: SearchResult) -> tuple[str, float]:
     similarity = sentence_similarities(result.data, passage.row, result.query_vector)
-    return best_sentences(question, passage.chunk.text, idf=result.idf, similarity=similarity)
+    return scored_highlight(question, passage.chunk.text, idf=result.idf, similarity=similarity)
 
 
 def covered_topics(documents: dict[str, StoredDocument], limit: int = 6) -> list[str]:
@@ -189,9 +214,15 @@ def _not_covered_text(documents: dict[str, StoredDocument], coverage: Coverage) 
     return (
         opening
         + "This assistant only finds passages about back and leg pain in its articles"
-        + (f", which cover: {topics}." if topics else ".")
+        + (f", which cover: {_end_sentence(topics)}" if topics else ".")
         + " Try asking about causes of low back pain, stretches and exercises, sleeping positions, posture, or lifting."
     )
+
+
+def _end_sentence(text: str) -> str:
+    """``text`` ending a sentence: a full stop added unless it ends in one, or in ? or !
+    (a title such as "...what's the matter?" must not read "matter?.")."""
+    return text if text.rstrip().endswith((".", "?", "!")) else f"{text}."
 
 
 def _scope_text(retriever: Retriever) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from retrieval.answer.highlight import PASSAGE_CACHE_SIZE, passage_sentences
-from retrieval.ingest import Chunk, split_sentences
+from retrieval.ingest import Chunk, is_heading, split_sentences
 
 WINDOW = 1200  # characters of article text looked at on each side of a passage
 PARAGRAPH = "\n\n"
@@ -43,6 +43,10 @@ def edge_context(article_text: str, chunk: Chunk, highlight: str) -> EdgeContext
     if not (opens or closes):
         return EdgeContext()
     before, after = _neighbours(article_text, chunk.start, chunk.end)
+    if is_heading(before) or before.strip() == chunk.section.strip():
+        before = ""  # a heading is not a sentence the passage needs; the chat shows it beside the title
+    if is_heading(after):
+        after = ""
     return EdgeContext(before if opens else "", after if closes else "")
 
 

@@ -1,20 +1,23 @@
-"""Follow-up questions: "and what about at night?" after a question about sleep.
+"""Follow-up questions: "and how long do I hold it?" after a question about a stretch.
 
-A follow-up that cannot stand alone is answered together with the question before it. What
-decides is the same "not covered" gate that guards every answer, not a word list: the message
-is answered on its own first; only when the articles do not cover it *alone* is it answered
-again joined to the previous turn's question, and that answer is used if the articles cover
-it. Triage reads every turn on its own: a joined answer is used only when its triage is the
-same as the message's own, so a red flag from an earlier turn never returns on a later one,
-and a red flag in the new message is never hidden.
+Each message is judged on its own first. It is joined to the question before it only when it
+cannot stand alone:
 
-Known limit: a follow-up on a new topic the articles do not cover ("and what about my
-migraines?" after a sleep question) is answered as the joined question, so it gets the sleep
-passages. The chat says "Answered as a follow-up to your last question: ..." above them, so
-the person sees what was answered; a rule written after reading that miss did not help on our
-own set (EVALUATION.md, "Follow-up questions").
+1. a message about something the articles do not cover is answered (declined) on its own: a
+   part of the body no article is about ("my knee hurts when I climb the stairs"), or a word no
+   article uses, unless a pronoun ties that word to the earlier subject ("how is it diagnosed?"
+   may join; "and what about my migraines?" does not);
+2. a message the articles cover on its own stands alone, unless it points back ("what is the
+   best exercise for it?", "what else helps?": ``subjects.points_back``); "and what about a
+   standing desk?" can stand alone, so it does;
+3. otherwise it is answered joined to the question before it, and that answer is used only if
+   the articles cover it and its triage is the message's own: a red flag from an earlier turn
+   never returns, and one in the new message is never hidden.
 
->>> Turn("and at night?", "How should I sleep with back pain? and at night?").is_follow_up
+No chains: a message is joined to the last question that stood alone, never to a turn that was
+itself joined, so the context is one question, however long the conversation.
+
+>>> Turn("and at night?", "How should I sleep with back pain? and at night?", "How should I sleep with back pain?").is_follow_up
 True
 """
 
@@ -24,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from retrieval.answer.subjects import points_back
+
 if TYPE_CHECKING:
     from retrieval.answer.assemble import Answer
 
@@ -31,36 +36,52 @@ if TYPE_CHECKING:
 _FINAL_REASONS = frozenset({
     "empty question", "emergency: passages withheld", "about an animal", "medicine dosing question", "greeting",
 })
-MAX_JOINED_CHARS = 600  # a chain of follow-ups keeps only the most recent context
+MAX_JOINED_CHARS = 600  # a very long first question: only its end is kept as context
 
 
 @dataclass(frozen=True)
 class Turn:
     question: str  # as typed
-    asked: str  # what was answered: the question, or the previous question joined with it
+    asked: str  # what was answered: the question, or the question it was joined to and then it
+    joined_to: str = ""  # the question that stood alone and this one was joined to ("" if none)
 
     @property
     def is_follow_up(self) -> bool:
         return self.asked != self.question
 
+    @property
+    def subject(self) -> str:
+        """What a message after this one may be joined to: the last question that stood alone."""
+        return self.joined_to or self.question
+
 
 def joined_question(previous: Turn, question: str) -> str:
-    context = previous.asked.strip()
+    context = previous.subject.strip()
     if len(context) > MAX_JOINED_CHARS:
         context = context[-MAX_JOINED_CHARS:].split(" ", 1)[-1]
     return f"{context} {question.strip()}"
 
 
+def stands_alone(question: str, alone: Answer) -> bool:
+    """Whether ``question`` is answered on its own (``alone`` is its own answer)."""
+    if alone.care_card or alone.not_covered_reason in _FINAL_REASONS:
+        return True
+    refers = points_back(question)
+    if alone.uncovered_parts or (alone.unfamiliar and not alone.covered and not refers):
+        return True  # about something the articles do not cover: it is not the earlier subject
+    return alone.covered and not refers
+
+
 def answer_turn(answer: Callable[[str], Answer], question: str, previous: Turn | None) -> tuple[Turn, Answer]:
     """Answer ``question`` in a conversation whose last turn was ``previous`` (None at the start)."""
     alone = answer(question)
-    if previous is None or alone.covered or alone.care_card or alone.not_covered_reason in _FINAL_REASONS:
+    if previous is None or stands_alone(question, alone):
         return Turn(question, question), alone
     text = joined_question(previous, question)
     joined = answer(text)
     same_triage = joined.triage.level == alone.triage.level and joined.triage.crisis == alone.triage.crisis
     if joined.covered and same_triage:
-        return Turn(question, text), joined
+        return Turn(question, text, previous.subject), joined
     return Turn(question, question), alone
 
 

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from retrieval.answer.in_short import ShortSentence
     from retrieval.search import Passage
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~=^$&])")
@@ -59,15 +60,28 @@ def passages_intro(after_card: bool) -> str:
     return "What the articles say (after the advice above):" if after_card else "Here is what the articles say:"
 
 
+IN_SHORT = "In short, from the passages below:"
+
+
+def in_short_markdown(sentences: Sequence[ShortSentence]) -> str:
+    """The "In short" list: each sentence word for word, in quotes, with its passage number."""
+    lines = "\n".join(f"- “{escape_markdown(s.text)}” ({s.passage})" for s in sentences)
+    return f"**{IN_SHORT}**\n\n{lines}"
+
+
 def compose_message(
-    *, card: str | None, body: str, passages: Sequence[Passage], safety_net: str, disclaimer: str
+    *, card: str | None, body: str, passages: Sequence[Passage], safety_net: str, disclaimer: str,
+    in_short: Sequence[ShortSentence] = (),
 ) -> str:
-    """Care card first, then the reply or passages, the safety net, and the disclaimer last."""
+    """Care card first, then the reply, "In short" and the passages, the safety net, and the
+    disclaimer last."""
     parts: list[str] = []
     if card:
         parts.append(card)
     if body:
         parts.append(body)
+    if passages and in_short:
+        parts.append(in_short_markdown(in_short))
     if passages:
         parts.append(passages_intro(bool(card)))
         parts.extend(passage_markdown(i, p) for i, p in enumerate(passages, 1))
@@ -91,6 +105,8 @@ def render_text(answer, *, color: bool = False, scores: bool = True, own_markdow
         out.append(own(answer.care_card))
     if answer.notes:
         out.extend(own(note) for note in answer.notes)
+    if answer.passages and answer.in_short:
+        out.append(f"{bold}{IN_SHORT}{reset}\n" + "\n".join(f"- “{s.text}” ({s.passage})" for s in answer.in_short))
     if not answer.passages:
         body = answer.message
         if answer.care_card:

@@ -53,13 +53,26 @@ def best_sentences(
     Example: best_sentences("is ice or heat better", "Rest well. Ice is best in the first
     48 hours. Then heat.") -> "Ice is best in the first 48 hours. Then heat."
     """
+    return scored_highlight(question, text, idf=idf, limit=limit, similarity=similarity)[0]
+
+
+def scored_highlight(
+    question: str,
+    text: str,
+    *,
+    idf: dict[str, float] | None = None,
+    limit: int = 2,
+    similarity: Sequence[float] | None = None,
+) -> tuple[str, float]:
+    """:func:`best_sentences` and the score of its best sentence (0.0 when nothing matched), so
+    highlights of different passages can be compared ("In short" picks the best of them)."""
     sentences = passage_sentences(text)
     if not sentences:
-        return ""
+        return "", 0.0
     query_terms = set(tokenize([question])[0])
     cosines = [float(c) for c in similarity] if similarity is not None and len(similarity) == len(sentences) else None
     if not query_terms and cosines is None:
-        return sentences[0]
+        return sentences[0], 0.0
     weights = {term: (idf or {}).get(term, 1.0) for term in query_terms}
     total = sum(weights.values()) or 1.0
     scores = [sum(weights[t] for t in terms & query_terms) / total for terms in _sentence_terms(text)]
@@ -68,12 +81,12 @@ def best_sentences(
     ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
     best = ranked[0]
     if scores[best] <= 0:
-        return sentences[0]
+        return sentences[0], 0.0
     picked = [best]
     for index in ranked[1:limit]:
         if scores[index] >= 0.8 * scores[best] and abs(index - best) == 1:
             picked.append(index)
-    return " ".join(sentences[i] for i in sorted(picked))
+    return " ".join(sentences[i] for i in sorted(picked)), scores[best]
 
 
-__all__ = ["best_sentences", "passage_sentences"]
+__all__ = ["best_sentences", "passage_sentences", "scored_highlight"]

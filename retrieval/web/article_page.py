@@ -1,9 +1,11 @@
 """The "read it in the article" page: one article as a readable HTML page that opens at a passage.
 
 The chat links each passage to ``article/<doc_id>?passage=<n>&hl=<sentence>#passage``. The page
-shows the whole cleaned article with its headings (the same :func:`chunking.is_heading` rule
-the chunker uses) and lists, the paragraphs of passage ``n`` shaded, and the highlighted
-sentence marked. ``#passage`` makes the browser open at it.
+shows a link back to the chat and the disclaimer, then the whole cleaned article with its
+headings (the same :func:`chunking.is_heading` rule the chunker uses) and lists, the paragraphs
+of passage ``n`` shaded, and the highlighted sentence marked. ``#passage`` makes the browser open
+at it: at the heading just above the passage when there is one, so the reader sees what the
+passage is under; otherwise the passage opens with a line naming its section.
 
 Every piece of article text is HTML-escaped: a ``<script>`` inside an article is shown as text.
 """
@@ -27,9 +29,9 @@ ROUTE = "/article/{doc_id:path}"
 
 STYLE = """
 :root { color-scheme: light dark; --text: #212b32; --bg: #ffffff; --muted: #4c6272; --shade: #eef7ff;
-        --edge: #005eb8; --mark: #fff0a0; --mark-text: #212b32; }
+        --edge: #005eb8; --mark: #fff0a0; --mark-text: #212b32; --link: #005eb8; }
 @media (prefers-color-scheme: dark) {
-  :root { --text: #f0f4f5; --bg: #111820; --muted: #aeb7bd; --shade: #1d2a33; --edge: #41b6e6; }
+  :root { --text: #f0f4f5; --bg: #111820; --muted: #aeb7bd; --shade: #1d2a33; --edge: #41b6e6; --link: #7cc4f0; }
 }
 body { margin: 0; background: var(--bg); color: var(--text);
        font: 18px/1.6 system-ui, "Segoe UI", Helvetica, Arial, sans-serif; }
@@ -41,6 +43,11 @@ h2 { font-size: 1.25rem; margin: 1.6rem 0 0.4rem; }
            margin-left: -0.8rem; scroll-margin-top: 1rem; }
 mark { background: var(--mark); color: var(--mark-text); padding: 0 2px; border-radius: 2px; }
 .note { color: var(--muted); font-style: italic; }
+#passage { scroll-margin-top: 0.75rem; }
+.back { display: inline-block; margin: 0.25rem 0 0.5rem; color: var(--link); font-weight: 600; }
+.disclaimer { border-left: 4px solid var(--edge); background: var(--shade); padding: 0.4rem 0.8rem; font-size: 1rem; }
+.section-name { color: var(--muted); font-size: 0.95rem; margin: 0.4rem 0 0; }
+a:focus-visible { outline: 3px solid var(--edge); outline-offset: 2px; }
 """
 
 
@@ -82,15 +89,23 @@ def blocks(text: str) -> Iterator[Block]:
         yield Block(kind, lines, start, start + len(raw))
 
 
-def article_html(document: StoredDocument, chunk: Chunk | None = None, highlight: str = "") -> str:
-    """The whole page for ``document``; ``chunk`` is shaded and ``highlight`` marked in it."""
+def article_html(document: StoredDocument, chunk: Chunk | None = None, highlight: str = "", *, disclaimer: str = "") -> str:
+    """The whole page for ``document``; ``chunk`` is shaded and ``highlight`` marked in it; the
+    ``disclaimer`` (plain text) and a link back to the chat come first."""
     parts: list[str] = []
     anchored = False
     for block in blocks(document.text):
         inside = chunk is not None and block.start < chunk.end and block.end > chunk.start
         body = _block_html(block, highlight if inside else "")
         if inside:
-            anchor = "" if anchored else ' id="passage"'
+            anchor = ""
+            if not anchored:
+                if parts and parts[-1].startswith("<h2>"):  # the passage's heading: open there
+                    parts[-1] = parts[-1].replace("<h2>", '<h2 id="passage">', 1)
+                else:
+                    anchor = ' id="passage"'
+                    if chunk is not None and chunk.section:
+                        body = f'<p class="section-name">From the section “{html.escape(chunk.section)}”</p>{body}'
             anchored = True
             body = f'<div class="passage"{anchor}>{body}</div>'
         parts.append(body)
@@ -101,15 +116,27 @@ def article_html(document: StoredDocument, chunk: Chunk | None = None, highlight
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{title}</title><style>{STYLE}</style></head><body><main>"
-        f"<h1>{title}</h1><p class='source'>Source: {html.escape(document.doc_id)}</p>"
+        f"<a class='back' href='{html.escape(chat_link(document.doc_id))}'>← Back to the chat</a>"
+        + (f"<p class='disclaimer' role='note'>{html.escape(disclaimer)}</p>" if disclaimer else "")
+        + f"<h1>{title}</h1><p class='source'>Source: {html.escape(document.doc_id)}</p>"
         f"{''.join(parts)}</main></body></html>"
     )
+
+
+def chat_link(doc_id: str) -> str:
+    """The relative link from ``article/<doc_id>`` back to the chat (works behind a proxy path).
+
+    >>> chat_link("a.txt"), chat_link("sub/b.txt")
+    ('../', '../../')
+    """
+    return "../" * (doc_id.count("/") + 1)
 
 
 def not_found_html(doc_id: str) -> str:
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Article not found</title>"
-        f"<style>{STYLE}</style></head><body><main><h1>Article not found</h1>"
+        f"<style>{STYLE}</style></head><body><main><a class='back' href='{html.escape(chat_link(doc_id))}'>← Back to the chat</a>"
+        "<h1>Article not found</h1>"
         f"<p>No article called <code>{html.escape(doc_id)}</code> is in the library now. "
         "It may have been removed; ask your question again to get current passages.</p></main></body></html>"
     )

@@ -30,6 +30,9 @@ def launch(demo: Any, service: ChatService, **kwargs: Any) -> Any:
         max_file_size=app_settings.max_upload_bytes,
         show_error=True,
         css=asset("chat.css"),
+        head=f"<style>{asset('page.css')}</style>",
+        # Gradio's API page stays (?view=api: the Documents tab and the README link it), but its "Use via
+        # API" footer link is hidden (page.css): a patient does not need it.
         footer_links=["api"],
         app_kwargs={"routes": article_routes(service)},
         **kwargs,

@@ -127,6 +127,9 @@ class ChatService:
 
         load_safety_layer()  # the red-flag data files and head: a malformed one stops start-up
         body_parts("back")  # and the body-part words (search/data/body_parts.yaml)
+        from retrieval.answer import load_followup_words
+
+        load_followup_words()  # and the follow-up words (answer/data/followups.yaml)
         try:
             report = build_index(self.settings, embedder=self.embedder, progress=progress)
             self._last_report = report

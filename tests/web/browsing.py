@@ -28,6 +28,15 @@ ZORBLAX = (
 )
 EMERGENCY = "I can't feel my bum when I wipe and my back is killing me"
 CORPUS_OF: dict[str, Path] = {}  # app URL -> its corpus folder (for files dropped in by a test)
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# Every visible text with its contrast ratio and font size (page_checks.js).
+PAGE_TEXTS = (Path(__file__).resolve().parent / "page_checks.js").read_text(encoding="utf-8")
+
+
+def open_passages(reply) -> None:  # type: ignore[no-untyped-def]
+    """Unfold every passage of a reply (they are shown folded to title, highlight and source)."""
+    reply.evaluate("el => el.querySelectorAll('details').forEach(d => { d.open = true; })")
 
 
 def ask(page, question: str):  # type: ignore[no-untyped-def]

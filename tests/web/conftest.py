@@ -47,6 +47,26 @@ def browser() -> Iterator:  # type: ignore[type-arg]
 
 
 @pytest.fixture
+def screen(browser, app_url: str):  # type: ignore[no-untyped-def]
+    """``screen(viewport, scheme="light")``: a new page on the app at that size and colour scheme
+    (a phone's is a touch screen), closed after the test."""
+    contexts = []
+
+    def open_page(viewport: dict[str, int], scheme: str = "light", **options):  # type: ignore[no-untyped-def]
+        phone = viewport["width"] < 600
+        context = browser.new_context(viewport=viewport, color_scheme=scheme, is_mobile=phone, has_touch=phone, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(app_url)
+        page.wait_for_selector("#question textarea")
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def page(browser, app_url: str):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()

@@ -116,7 +116,7 @@ def test_an_emergency_at_the_end_of_a_long_message_gets_the_card_first(client, e
     else:
         history, _ = client.predict(LONG_EMERGENCY, [], api_name="/chat")
         reply = history[1]["content"][0]["text"]
-        assert reply.startswith('<div class="care-card" role="alert">\n\n**Immediate action required')
+        assert reply.startswith('<div class="care-card emergency" role="alert">\n\n**Immediate action required')
 
 
 def test_chat_endpoint(client) -> None:  # type: ignore[no-untyped-def]
@@ -126,7 +126,7 @@ def test_chat_endpoint(client) -> None:  # type: ignore[no-untyped-def]
     assert roles[0] == "user" and set(roles[1:]) == {"assistant"}
     assert history[0]["content"][0]["text"] == r"Is heat or ice better for a sore back? \<b\>now\</b\>"
     reply = history[1]["content"][0]["text"]
-    assert "*Source: " in reply and "not medical advice" in reply and "<mark>" in reply
+    assert "Source: " in reply and "not medical advice" in reply and "<mark>" in reply
     # One reply message: each passage links to itself in its article (no whole articles inline).
     assert len(history) == 2 and reply.count("](article/") == 3
     # The conversation continues from the history it is given.
@@ -180,10 +180,10 @@ def test_app_starts_with_an_unusable_index_and_says_why(tmp_path: Path, seed_ind
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:  # asking again starts the rebuild, then answers
             history, _ = client.predict("Is heat or ice better for a sore back?", [], api_name="/chat")
-            if "*Source: " in history[1]["content"][0]["text"]:
+            if "Source: " in history[1]["content"][0]["text"]:
                 break
             time.sleep(2)
-        assert "*Source: " in history[1]["content"][0]["text"], history[1]
+        assert "Source: " in history[1]["content"][0]["text"], history[1]
     finally:
         process.terminate()
         process.wait(timeout=30)

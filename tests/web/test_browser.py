@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval.config import Settings
-from tests.web.browsing import ARTIFACTS, CHROMIUM, EMERGENCY, ask
+from tests.web.browsing import ARTIFACTS, CHROMIUM, EMERGENCY, ask, open_passages
 
 pytestmark = [
     pytest.mark.browser,
@@ -23,8 +23,8 @@ pytestmark = [
 def test_question_shows_sources_highlight_and_disclaimer(page) -> None:  # type: ignore[no-untyped-def]
     reply = ask(page, "How should I sleep with low back pain?")
     text = reply.inner_text()
-    assert "Here is what the articles say" in text
-    assert text.count("Source: ") == 3 and "back-pain-relief-sleep-posture.txt" in text
+    assert "Here is what the articles say" in text and "In short" in text
+    assert reply.locator("details.passage").count() == 3 and "Source: back-pain-relief-sleep-posture.txt" in text
     assert "not medical advice, and it does not diagnose" in text
     assert reply.locator("mark").count() >= 1  # the highlighted sentence stands out
     # The notice about what the assistant is and is not is always on the page.
@@ -37,18 +37,17 @@ def test_question_shows_sources_highlight_and_disclaimer(page) -> None:  # type:
 
 def test_read_it_in_the_article_opens_at_the_passage(page, app_url: str) -> None:  # type: ignore[no-untyped-def]
     reply = ask(page, "How should I sleep with low back pain?")
-    links = reply.get_by_role("link", name="Read it in the article")
+    links = reply.locator("a", has_text="Read it in the article")
     assert links.count() == 3
     href = links.first.get_attribute("href")
-    highlighted = reply.locator("mark").first.inner_text()
+    highlighted = reply.locator("details.passage mark").first.inner_text()
     page.goto(app_url + href.lstrip("/"))
     # Readable type and the article's own headings; the passage shaded and in view; its
     # highlighted sentence marked.
     assert page.locator("h1").inner_text() and page.locator("h2").count() >= 2
     assert float(page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")) >= 16
-    passage = page.locator("#passage")
     page.wait_for_function("document.querySelector('#passage').getBoundingClientRect().top < innerHeight")
-    assert passage.locator("mark").first.inner_text().strip() == highlighted.strip()
+    assert page.locator(".passage mark").first.inner_text().strip() == highlighted.strip()
     assert page.evaluate("window.scrollY") > 0  # it opened at the passage, not at the top
     page.screenshot(path=str(ARTIFACTS / "article.png"))
     page.goto(app_url + "article/no-such-article.txt")
@@ -57,11 +56,12 @@ def test_read_it_in_the_article_opens_at_the_passage(page, app_url: str) -> None
 
 def test_edge_sentence_is_shown_after_the_sentence_it_depends_on(page) -> None:  # type: ignore[no-untyped-def]
     reply = ask(page, "is it ok to do sit ups with a herniated disc")
+    open_passages(reply)
     setup = reply.locator("em", has_text="…Lumbar disc herniation")
     assert setup.count() >= 1  # the sentence before the passage, in italics
-    marked = reply.locator("mark", has_text="sit-ups").first
+    marked = reply.locator("mark:visible", has_text="sit-ups").first
     assert marked.is_visible()
-    text = reply.inner_text()
+    text = reply.locator("details.passage").first.locator("p").first.inner_text()  # the passage's own text
     assert text.index("Lumbar disc herniation") < text.index("such as sit-ups")
 
 
@@ -69,6 +69,7 @@ def test_screenshot_for_the_readme(page) -> None:  # type: ignore[no-untyped-def
     page.set_viewport_size({"width": 1280, "height": 1450})  # tall enough for a whole answer
     reply = ask(page, "Is heat or ice better for a sore back?")
     assert "Source: " in reply.inner_text()
+    reply.locator("details.passage summary").first.click()  # one passage open, the rest folded
     page.evaluate("document.querySelector('#chatbot .user-row').scrollIntoView({block: 'start'})")
     page.evaluate("window.scrollTo(0, 0)")
     assert reply.get_by_text("not medical advice").is_visible()
@@ -86,6 +87,7 @@ def test_example_question_is_answered_on_click(page) -> None:  # type: ignore[no
 def test_hostile_document_and_question_are_shown_as_text(page) -> None:  # type: ignore[no-untyped-def]
     question = 'What is the quokka manoeuvre? <img src=x onerror="window.__pwned = true"> <b>bold?</b> [x](javascript:alert(1))'
     reply = ask(page, question)
+    open_passages(reply)
     page.wait_for_timeout(500)
     assert page.evaluate("typeof window.__pwned") == "undefined"
     chat = page.locator("#chatbot")
@@ -102,13 +104,14 @@ def test_hostile_document_and_question_are_shown_as_text(page) -> None:  # type:
     assert chat.locator("a[href^='javascript']").count() == 0
     page.screenshot(path=str(ARTIFACTS / "hostile.png"))
     # The article page shows the hostile article as text too.
-    href = reply.get_by_role("link", name="Read it in the article").first.get_attribute("href")
+    href = reply.locator("a", has_text="Read it in the article").first.get_attribute("href")
     assert "quokka" in href
     page.goto(page.url.split("#")[0].rstrip("/") + "/" + href)
     page.wait_for_selector("#passage")
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert "<script>window.__pwned = true</script>" in page.locator("main").inner_text()
-    assert page.locator("main img, main script, main iframe, main b, main a").count() == 0
+    assert page.locator("main img, main script, main iframe, main b").count() == 0
+    assert [a.get_attribute("href") for a in page.locator("main a").all()] == ["../"]  # only the way back to the chat
 
 
 def test_emergency_shows_the_care_card_above_everything(page) -> None:  # type: ignore[no-untyped-def]
@@ -141,50 +144,10 @@ def test_emergency_at_the_end_of_a_long_pasted_message_gets_the_card(page) -> No
     assert "not medical advice" in text
 
 
-CONTRAST_JS = """
-() => {
-  const rgb = s => s.match(/[\\d.]+/g).map(Number);
-  const lum = c => { const a = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
-                     return 0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2]; };
-  const background = el => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
-                             if (c.length < 4 || c[3] > 0) return c; } return [255, 255, 255]; };
-  const ratio = el => { const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
-                        return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
-  const texts = [...document.querySelectorAll('.notice p, .notice strong, #chatbot mark, .care-card p, .care-card li, .care-card strong')];
-  return texts.map(el => [el.tagName + ': ' + el.textContent.slice(0, 40), ratio(el)]);
-}
-"""
-
-
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_notice_and_highlights_are_readable_in_light_and_dark_mode(browser, app_url: str, scheme: str) -> None:  # type: ignore[no-untyped-def]
-    """WCAG AA asks 4.5:1 for body text. In dark mode the notice (with "call 999" in bold) once
-    read 1.01:1 and the highlighted sentences 1.05:1."""
-    context = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    try:
-        page.goto(app_url)
-        page.wait_for_selector("#question textarea")
-        ask(page, "How should I sleep with low back pain?")
-        page.wait_for_selector("#chatbot mark")
-        ask(page, EMERGENCY)
-        page.wait_for_selector("#chatbot .care-card")
-        ratios = page.evaluate(CONTRAST_JS)
-        assert any("call 999" in text for text, _ in ratios)
-        assert any(text.startswith("MARK") for text, _ in ratios)
-        assert any(text.startswith("LI") for text, _ in ratios)  # the care card's bullets
-        too_faint = [(text, round(r, 2)) for text, r in ratios if r < 4.5]
-        assert too_faint == [], too_faint
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"answer-{scheme}.png"))
-    finally:
-        context.close()
-
-
 def test_a_follow_up_conversation_survives_a_reload_until_cleared(page) -> None:  # type: ignore[no-untyped-def]
     ask(page, "How should I sleep with low back pain?")
     second = ask(page, "and what about the pillow?")
-    assert "Answered as a follow-up to your last question" in second.inner_text()
+    assert "Answered as a follow-up to your question “How should I sleep with low back pain?”" in second.inner_text()
     assert "Source: back-pain-relief-sleep-posture.txt" in second.inner_text()
     third = ask(page, "What stretches help lower back spasms?")  # a new topic stands alone
     assert "Answered as a follow-up" not in third.inner_text() and "Source: " in third.inner_text()
@@ -259,13 +222,13 @@ def test_on_a_phone_the_input_is_in_view_and_tables_fit(browser, app_url: str, s
 
 def test_settings_change_passages_and_emergency_numbers(page) -> None:  # type: ignore[no-untyped-def]
     assert page.get_by_label("Your question").count() == 1  # the box has a label, not only a placeholder
-    page.get_by_text("Settings").click()
+    page.locator("#settings").get_by_text("Settings").click()
     page.locator("#passages input[type=number]").fill("5")
     page.locator("#passages input[type=number]").press("Enter")
     page.locator("#region input").click()
     page.get_by_role("option", name="United States (emergency: 911)").click()
     page.locator(".notice").get_by_text("call 911").wait_for()
     reply = ask(page, "What stretches help sciatica?")
-    assert reply.inner_text().count("Source: ") == 5
+    assert reply.locator("details.passage").count() == 5
     card = ask(page, EMERGENCY)
     assert "911" in card.inner_text().split("\n")[0] and "999" not in card.inner_text()

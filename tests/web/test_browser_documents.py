@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.browsing import ARTIFACTS, CHROMIUM, CORPUS_OF, ZORBLAX, ask
+from tests.web.browsing import ARTIFACTS, CHROMIUM, CORPUS_OF, DESKTOP, PHONE, ZORBLAX, ask
 
 pytestmark = [
     pytest.mark.browser,
@@ -24,9 +24,7 @@ def test_upload_an_article_and_see_it_cited(page, tmp_path: Path) -> None:  # ty
     page.get_by_role("tab", name="Documents").click()
     page.get_by_text("Articles in the library").wait_for()
     assert "waist-and-leg-soreness.txt" in page.locator(".doc-table").first.inner_text()
-    page.locator("#uploads input[type=file]").set_input_files(str(article))
-    page.get_by_text("zorblax stretch.txt").first.wait_for()
-    page.locator("#add-documents").click()
+    page.locator("#uploads input[type=file]").set_input_files(str(article))  # added at once: no second click
     page.locator("#upload-result").get_by_text("Index updated").wait_for(timeout=120_000)
     assert "Added zorblax stretch.txt" in page.locator("#upload-result").inner_text()
     assert "zorblax stretch.txt" in page.locator(".doc-table").first.inner_text()
@@ -34,8 +32,6 @@ def test_upload_an_article_and_see_it_cited(page, tmp_path: Path) -> None:  # ty
     # A new version under the same name is kept beside the first, and the page says so.
     article.write_text(ZORBLAX + "Marrowby later shortened it to thirty seconds.\n", encoding="utf-8")
     page.locator("#uploads input[type=file]").set_input_files(str(article))
-    page.get_by_text("zorblax stretch.txt").first.wait_for()
-    page.locator("#add-documents").click()
     page.locator("#upload-result").get_by_text("zorblax stretch-2.txt").wait_for(timeout=120_000)
     assert "already exists" in page.locator("#upload-result").inner_text()
     page.screenshot(path=str(ARTIFACTS / "documents.png"), full_page=True)
@@ -95,3 +91,33 @@ def test_a_file_dropped_into_the_corpus_folder_shows_up(page, app_url: str, tmp_
         page.locator(".doc-table").first.get_by_text("The Zorblax stretch for stiff hamstrings").wait_for()
     finally:
         (corpus / "dropped-in-zorblax.txt").unlink()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_dropped_file_is_added_at_once_and_the_result_is_in_view(screen, viewport: dict[str, int], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue #28: on a phone the result of adding used to appear below the fold; the summary said
+    "running" while the result said finished; a file needed a second click; a broken PDF's reason
+    ended in "(malformed PDF: Stream has ended unexpectedly)"."""
+    page = screen(viewport)
+    page.get_by_role("tab", name="Documents").click()
+    page.get_by_text("Articles in the library").wait_for()
+    article = tmp_path / f"frimble-wrap-{viewport['width']}.txt"
+    article.write_text("The Frimble wrap for cold calves\n\nThe Frimble wrap keeps a calf warm for forty minutes.\n", encoding="utf-8")
+    fake = tmp_path / "scan.pdf"
+    fake.write_bytes(b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nstream\nnot really a pdf")
+    page.locator("#uploads input[type=file]").set_input_files([str(article), str(fake)])  # no button to press
+    result = page.locator("#upload-result")
+    result.get_by_text("Index updated").wait_for(timeout=120_000)
+    page.wait_for_timeout(500)  # the page scrolls the result into view
+    box = result.bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + min(box["height"], 200) <= viewport["height"], box
+    text = result.inner_text()
+    assert f"Added frimble-wrap-{viewport['width']}.txt" in text and "Not added" in text and "damaged or is not really a PDF" in text
+    assert "malformed" not in text and "Stream" not in text and "(" not in text.split("Not added", 1)[1].split("\n", 1)[0]
+    # One status: the summary counts what the table lists, and says nothing about a build running.
+    summary = page.locator("#library-summary").inner_text()
+    rows = page.locator(".doc-table").first.locator("tbody tr").count()
+    assert f"{rows} articles indexed" in summary and "running" not in summary
+    if viewport is PHONE:
+        page.screenshot(path=str(ARTIFACTS / "phone-documents-added.png"))
+    (CORPUS_OF[page.url.split("?")[0].split("#")[0]] / article.name).unlink()

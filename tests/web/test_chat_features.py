@@ -53,7 +53,8 @@ def test_a_conversation_grows_by_turns_and_records_what_was_answered(service: Ch
     assert [m["role"] for m in chat["messages"]] == ["user", "assistant", "user", "assistant"]
     first, second = chat["turns"]
     assert first["asked"] == first["question"] and second["asked"] != second["question"]
-    assert chat["messages"][-1]["content"].startswith("*Answered as a follow-up to your last question:")
+    assert chat["messages"][-1]["content"].startswith("*Answered as a follow-up to your question “How should I sleep with low back pain?”*")
+    assert second["joined_to"] == "How should I sleep with low back pain?"
     assert second["reply"] == 3 and conversation.turn_of_reply(chat, 3) is second
     assert second["sources"] and all(source.endswith(".txt") for source in second["sources"])
     # The whole state survives a round trip through the browser's storage as JSON.
@@ -62,7 +63,8 @@ def test_a_conversation_grows_by_turns_and_records_what_was_answered(service: Ch
 
 @pytest.mark.parametrize("saved", [None, "text", {"messages": "x", "turns": []}, {"messages": [{"role": "system"}], "turns": []}])
 def test_a_saved_chat_that_is_not_ours_starts_a_new_one(saved: object) -> None:
-    assert conversation.valid(saved) == conversation.new()
+    chat = conversation.valid(saved)
+    assert chat["messages"] == [] and chat["turns"] == [] and chat["id"]
 
 
 def test_copy_gives_plain_text_with_sources_and_disclaimer(service: ChatService) -> None:
@@ -79,16 +81,17 @@ def test_copy_gives_plain_text_with_sources_and_disclaimer(service: ChatService)
 
 def test_chat_answer_has_card_first_links_and_a_short_disclaimer(service: ChatService) -> None:
     emergency = chat_view.answer_markdown(service.answer("I can't feel my bum when I wipe and my back is killing me"))
-    assert emergency.startswith('<div class="care-card" role="alert">')
+    assert emergency.startswith('<div class="care-card emergency" role="alert">')
     answer = service.answer("How should I sleep with low back pain?")
     markdown = chat_view.answer_markdown(answer)
     assert markdown.count("[Read it in the article](article/") == len(answer.passages)
     # Each passage carries a sign of how well it matches; the first one of a covered answer is
     # at least a partial match (it passed the "not covered" gate).
-    labels = [label for line in markdown.splitlines() for _, label in chat_view.MATCH_LEVELS if f"· {label} ·" in line]
+    labels = [label for line in markdown.splitlines() for _, label in chat_view.MATCH_LEVELS
+              if line.startswith(f"{label.capitalize()} · [Read it in the article]")]
     assert len(labels) == len(answer.passages) and labels[0] in ("close match", "partial match")
     assert chat_view.match_label(0.7) == "close match" and chat_view.match_label(0.1) == "loose match"
-    assert markdown.rstrip().endswith("In an emergency, call 999.*") and len(markdown.splitlines()[-1]) < 120
+    assert markdown.rstrip().endswith("In an emergency, call [999](tel:999).*") and len(markdown.splitlines()[-1]) < 120
 
 
 # ---------------------------------------------------------------- article page
