@@ -1,11 +1,11 @@
-"""What triage costs per question, rules alone and with the learned red-flag head.
+"""What triage costs per question: the rules alone, and the rules with the red-flag classifier.
 
     .venv/bin/python bench/bench_triage.py [--index index] [--repeats 3]
 
 Measured in one process on the real index (built first if missing): the rules alone
-(``assess(q)``); the rules plus the head when the question's vector is given (as in an answer:
-it reuses the vector retrieval computes); the head's own extra embeddings for multi-sentence
-messages; and whole answers before and after the change, as ratios within this run.
+(``assess(q, learned=False)``); triage as every surface runs it (``assess(q)``: the classifier
+scores the message and each sentence); long pasted messages; encoding one question with the
+relevance encoder; and whole answers, p50 and p95 (issue #27's target: p95 <= 150 ms).
 Questions: the own safety set (tests/data/safety_questions.jsonl) and long pasted messages.
 """
 from __future__ import annotations
@@ -52,18 +52,15 @@ def main() -> None:
     settings = Settings(corpus_dir=ROOT / "corpus", index_dir=args.index)
     build_index(settings)
     retriever = Retriever.load(settings)
-    embed = retriever.embedder.embed
     questions = [json.loads(line)["query"] for line in (ROOT / "tests/data/safety_questions.jsonl").read_text().splitlines() if line.strip()]
     story = "I have had a sore back since moving house and I have tried stretches and heat. It is a bit better. "
     long_messages = [story * n + "Since this morning I cannot feel my bum when I wipe." for n in (5, 20, 40)]
-    vectors = {q: retriever.encode(q) for q in questions}
-    long_vectors = {q: retriever.encode(q[:2000]) for q in long_messages}  # what an answer computes anyway
     answer_question(retriever, "warm up")
 
     rows = [
-        summary("rules only, `assess(q)`", timed(assess, questions, args.repeats)),
-        summary("rules + head, question vector reused", timed(lambda q: assess(q, embed=embed, message_vector=vectors[q]), questions, args.repeats)),
-        summary("rules + head, long messages (11-81 sentences, 3 distinct), vector reused", timed(lambda q: assess(q, embed=embed, message_vector=long_vectors[q]), long_messages, args.repeats)),
+        summary("rules only, `assess(q, learned=False)`", timed(lambda q: assess(q, learned=False), questions, args.repeats)),
+        summary("rules + classifier, `assess(q)`", timed(assess, questions, args.repeats)),
+        summary("rules + classifier, long messages (11-81 sentences, 3 distinct)", timed(assess, long_messages, args.repeats)),
         summary("encoding one question (`retriever.encode`)", timed(retriever.encode, questions, args.repeats)),
         summary("whole answer (`answer_question`)", timed(lambda q: answer_question(retriever, q), questions, args.repeats)),
     ]

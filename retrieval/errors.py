@@ -58,7 +58,7 @@ class ModelNotFoundError(RetrievalError):
 
 
 class SafetyModelError(ModelNotFoundError):
-    """The learned red-flag head (models/redflag-head/head.npz) is missing or malformed."""
+    """The red-flag classifier (models/redflag-classifier/: int8 ONNX and head.npz) is missing or damaged."""
 
 
 class DocumentRejected(RetrievalError):

@@ -39,12 +39,12 @@ def embedder() -> SentenceTransformerEmbedder:
 class FakeEmbedder:
     """Deterministic stand-in that records what it was asked to embed (for bookkeeping tests)."""
 
-    model_name = "sentence-transformers/all-MiniLM-L6-v2"
     dimension = 384
     max_tokens = 256
 
     def __init__(self, real: SentenceTransformerEmbedder, fingerprint: str | None = None) -> None:
         self._real = real
+        self.model_name = real.model_name  # the shipped encoder's name, as an index built with it records
         self.fingerprint = fingerprint or real.fingerprint
         self.calls: list[list[str]] = []
 

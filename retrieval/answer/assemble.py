@@ -13,9 +13,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from retrieval.answer.context import EdgeContext, edge_context
 from retrieval.answer.formatting import compose_message
-from retrieval.answer.highlight import scored_highlight
+from retrieval.answer.highlight import passage_sentences, scored_highlight
 from retrieval.answer.in_short import ShortSentence, loose_passages, pick_sentences
 from retrieval.answer.subjects import unfamiliar_words
 from retrieval.config import MAX_K
@@ -116,15 +118,10 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     k = max(1, min(int(k or settings.top_k), MAX_K))
     full_text = _sanitise(question if isinstance(question, str) else str(question))
     text, notes = _shorten(full_text, settings.max_question_chars)
-    # Triage reads the whole message (a red flag may come at the end of a long one); only
-    # retrieval works on the shortened text. The question's vector is computed once: the
-    # learned red-flag head reads it, then the search reuses it. For a message longer than
-    # max_question_chars it is still the whole message's vector: the encoder reads only the
-    # first 256 word pieces (about 1,000 characters) of either, and the head scores every
-    # sentence of the whole message on its own.
+    # Triage reads the whole message (a red flag may come at the end of a long one; the learned
+    # classifier scores every sentence of it on its own); only retrieval works on the shortened text.
     has_words = bool(re.search(r"\w", text))
-    vector = retriever.encode(text) if has_words else None
-    triage = assess(full_text, embed=retriever.embedder.embed, message_vector=vector)
+    triage = assess(full_text)
     card = care_card(triage, locale)
     note_disclaimer = disclaimer(locale)
 
@@ -151,42 +148,66 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
         return reply([], False, "medicine dosing question", dosing_decline(locale))
     if _GREETING.match(text):
         return reply([], False, "greeting", _scope_text(retriever))
-    result = retriever.search(text, k=k, query_vector=vector)
+    result = retriever.search(text, k=k)
     # the generation that answered, not the retriever's latest (a rebuild may swap it meanwhile)
     documents = result.data.documents if result.data is not None else {}
     coverage = assess_coverage(result, question=text, nerve_pain=triage.safety_net)
     about = {"uncovered_parts": coverage.uncovered_parts, "unfamiliar": unfamiliar_words(text, result.idf)}
     if not coverage.covered:
         return reply([], False, coverage.reason, _not_covered_text(documents, coverage), **about)
-    scored = [_with_highlight(p, text, result, documents) for p in result.passages]
+    similarities = shown_sentence_similarities(retriever.embedder, result)
+    scored = [_with_highlight(p, text, result, documents, sim) for p, sim in zip(result.passages, similarities)]
     passages = [passage for passage, _ in scored]
     loose = loose_passages(passages, gap=settings.loose_match_gap, floor=settings.loose_match_floor)
     short = pick_sentences([(passage.highlight, score) for passage, score in scored], loose)
     return reply(passages, True, "", "", in_short=short, loose=loose, **about)
 
 
+def shown_sentence_similarities(embedder, result: SearchResult) -> list[np.ndarray | None]:  # type: ignore[no-untyped-def]
+    """For each passage of ``result``, the cosine of the question with each of its sentences
+    (``passage_sentences`` order): read from the index when it stores sentence vectors
+    (RETRIEVAL_SENTENCE_VECTORS=on), else embedded now, the shown passages' sentences in one
+    batch (a few milliseconds, instead of embedding every sentence of the corpus at build time)."""
+    stored = [sentence_similarities(result.data, p.row, result.query_vector) for p in result.passages]
+    if result.query_vector is None or all(s is not None for s in stored):
+        return stored
+    sentences = [list(passage_sentences(p.chunk.text)) if s is None else [] for p, s in zip(result.passages, stored)]
+    flat = [sentence for group in sentences for sentence in group]
+    vectors = embedder.embed(flat) if flat else np.zeros((0, len(result.query_vector)), dtype=np.float32)
+    cosines = vectors @ np.asarray(result.query_vector, dtype=np.float32)
+    out, start = [], 0
+    for s, group in zip(stored, sentences):
+        out.append(s if s is not None else cosines[start:start + len(group)])
+        start += len(group)
+    return out
+
+
 def _with_highlight(
-    passage: Passage, question: str, result: SearchResult, documents: dict[str, StoredDocument]
+    passage: Passage, question: str, result: SearchResult, documents: dict[str, StoredDocument],
+    similarity: np.ndarray | None = None,
 ) -> tuple[Passage, float]:
     """The passage with its best sentence(s) and, when they sit at its edge, the neighbour; and
     the best sentence's score."""
     from dataclasses import replace
 
-    highlight, score = _scored_highlight(passage, question, result)
+    highlight, score = scored_highlight(question, passage.chunk.text, idf=result.idf, similarity=similarity)
     document = documents.get(passage.chunk.doc_id)
     context = edge_context(document.text, passage.chunk, highlight) if document is not None else EdgeContext()
     return replace(passage, highlight=highlight, context_before=context.before, context_after=context.after), score
 
 
-def highlight_of(passage: Passage, question: str, result: SearchResult) -> str:
-    """The sentence(s) of ``passage`` that best answer ``question``: words in common, and
-    similarity when the index that answered holds sentence vectors."""
-    return _scored_highlight(passage, question, result)[0]
+def highlight_of(passage: Passage, question: str, result: SearchResult, embedder) -> str:  # type: ignore[no-untyped-def]
+    """The sentence(s) of ``passage`` that best answer ``question``, as the answer shows them:
+    words in common, and each sentence's similarity with the question."""
+    single = replace_passages(result, [passage])
+    similarity = shown_sentence_similarities(embedder, single)[0]
+    return scored_highlight(question, passage.chunk.text, idf=result.idf, similarity=similarity)[0]
 
 
-def _scored_highlight(passage: Passage, question: str, result: SearchResult) -> tuple[str, float]:
-    similarity = sentence_similarities(result.data, passage.row, result.query_vector)
-    return scored_highlight(question, passage.chunk.text, idf=result.idf, similarity=similarity)
+def replace_passages(result: SearchResult, passages: list[Passage]) -> SearchResult:
+    from dataclasses import replace
+
+    return replace(result, passages=passages)
 
 
 def covered_topics(documents: dict[str, StoredDocument], limit: int = 6) -> list[str]:

@@ -5,4 +5,5 @@ from retrieval.exports import lazy_exports
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "evaluate": ("eval_command", "evaluate"),
     "questions": ("Question", "load_questions"),
+    "writers": ("eval_writers_command",),
 })

@@ -8,8 +8,7 @@ The headline figures (``hit_at``, ``mrr``, ``ndcg_at_10``) are what the user see
 answerable question that the answer declines (not covered, about a pet, a dosing question) or
 answers with an emergency card and no passages is a miss at every k. The ranking alone, as if
 nothing were declined, is kept beside them (``ranking_hit_at``, ``ranking_mrr``,
-``ranking_ndcg_at_10``). Triage runs as in an answer: rules plus the learned head, on the same
-question vector the search uses.
+``ranking_ndcg_at_10``). Triage runs as in an answer: rules plus the learned classifier.
 """
 
 from __future__ import annotations
@@ -69,9 +68,8 @@ def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_D
     highlighted: list[bool] = []
     started = time.perf_counter()
     for question in questions:
-        vector = retriever.encode(question.query)
-        triage = assess(question.query, embed=retriever.embedder.embed, message_vector=vector)
-        result = retriever.search(question.query, k=max(k, RANK_DEPTH), mode=mode, query_vector=vector)
+        triage = assess(question.query)
+        result = retriever.search(question.query, k=max(k, RANK_DEPTH), mode=mode)
         # what answer_question shows no passage for: an emergency card, a dosing decline, a pet, not covered
         is_declined = triage.level == EMERGENCY or triage.dosing or answer_declines(result, question.query, triage)
         should_decline.append(question.expect == "decline")
@@ -87,7 +85,7 @@ def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_D
             relevance = [passage_hits_phrases(p.chunk.text, question.any_of) for p in result.passages[:RANK_DEPTH]]
             n_relevant.append(1)
             highlighted += [
-                passage_hits_phrases(highlight_of(p, question.query, result), question.any_of)
+                passage_hits_phrases(highlight_of(p, question.query, result, retriever.embedder), question.any_of)
                 for p, hit in zip(result.passages[:HIGHLIGHT_DEPTH], relevance)
                 if hit
             ]

@@ -1,231 +1,214 @@
-"""Train the learned red-flag head: ``python -m retrieval.evaluation.train_flags [--check]``.
+"""Train the red-flag classifier: ``python -m retrieval.evaluation.train_flags [--check]``.
 
-Reads ``tests/data/redflag_messages`` (train / dev / frozen test, split by batch), embeds every
-message and sentence with the bundled all-MiniLM-L6-v2 (the same encoder the app uses),
-fits a multinomial logistic regression on the train split, chooses the two thresholds on the
-dev split, reports all three splits, and writes ``models/redflag-head/head.npz`` and
-``metrics.json``. About a minute on 2 CPU cores. ``--check`` trains and reports without writing.
+1. Leave writers out (:data:`FOLDS`): for each fold, fine-tune on every other training writer
+   and score the fold's messages, so every training message gets probabilities from a model
+   that never saw its writer (``flag_training.py``).
+2. Choose the thresholds on those out-of-fold scores, pricing both errors
+   (``flag_thresholds.py``), and write the whole trade-off table.
+3. Fine-tune once more on every training writer with those thresholds, export the encoder as
+   int8 ONNX into ``models/redflag-classifier/`` with ``head.npz``, and score the frozen test
+   writers (``retrieval/evaluation/data/writer_split.yaml``) once, with the int8 weights the
+   product loads.
+
+Deterministic for a given seed (``TrainConfig``) and thread count; about an hour on 2 CPU cores
+(four folds of 9 minutes, the final model 12). ``--check`` trains and writes nothing into
+``models/``; ``--folds-only`` stops after step 2 (``--out`` then gets the out-of-fold scores and
+the trade-off table); ``--from-folds OUT/out_of_fold.npz`` reuses them (the rules are re-read
+from the bank, so an edited bank is re-audited without retraining); ``--reuse-model`` keeps the
+weights in ``--out`` and only rewrites the thresholds and the test figures.
 """
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
+import sys
+import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from retrieval.safety import GROUP_LEVELS, HEAD_PATH, FlagHead, message_units, scoring_units
+from retrieval.safety import MODEL_DIR
 
-_RANK = {"none": 0, "urgent": 1, "emergency": 2}
-
-DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "redflag_messages"
-SPLITS = {
-    "train": sorted((DATA / "train").glob("*.txt")),
-    "dev": [DATA / "dev.txt", DATA / "dev2.txt", DATA / "dev3.txt", DATA / "dev4.txt"],
-    "test": [DATA / "test.txt", DATA / "test2.txt"],
-}
-REGULARISATION = 64.0  # sklearn's C; chosen on dev among 1, 4, 16, 64, 256 (EVALUATION.md, "Learned red-flag head")
+# Writers left out together in each fold: one red-flag writer or two, and a share of the lay
+# question writers (every fourth, in name order), so each fold holds both kinds of message.
+FOLDS = (("writer1", "writer7"), ("writer3", "writer8"), ("writer4",), ("writer6",))
 
 
-@dataclass(frozen=True)
-class Message:
-    group: str
-    text: str
-    source: str
-
-    @property
-    def level(self) -> str:
-        return GROUP_LEVELS[self.group]
+def fold_of(writer: str, lay_writers: list[str]) -> int | None:
+    for index, writers in enumerate(FOLDS):
+        if writer in writers:
+            return index
+    if writer in lay_writers:
+        return lay_writers.index(writer) % len(FOLDS)
+    return None  # "own": training only
 
 
-def read_messages(files: list[Path]) -> list[Message]:
-    messages = []
-    for file in files:
-        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            group, sep, text = line.partition("|")
-            if not sep or group not in GROUP_LEVELS or not text.strip():
-                raise ValueError(f"{file}:{number}: expected 'group|message' with a known group, got {line[:80]!r}")
-            messages.append(Message(group, text.strip(), f"{file.name}:{number}"))
-    return messages
+def units_of(text: str) -> list[str]:
+    from retrieval.safety import message_units
+
+    return [u for u in message_units(text) if u != text] + [text]
 
 
-def training_examples(messages: list[Message], embed) -> tuple[np.ndarray, list[str]]:  # type: ignore[no-untyped-def]
-    """Each message as a whole, plus each sentence of a non-flag message (all are non-flags);
-    the sentences of a flagged message are not labelled one by one, so they are left out."""
-    texts, labels = [], []
-    for m in messages:
-        texts.append(m.text)
-        labels.append(m.group)
-        if m.level == "none":
-            for unit in message_units(m.text):
-                if unit != m.text:
-                    texts.append(unit)
-                    labels.append(m.group)
-    return embed(texts), labels
+def score_items(model, items):  # type: ignore[no-untyped-def]
+    from retrieval.evaluation.flag_thresholds import Scored
+    from retrieval.evaluation.flag_training import unit_probabilities
+
+    encoder, layer, tokenizer = model
+    texts, spans = [], []
+    for item in items:
+        units = units_of(item.text)
+        spans.append((len(texts), len(texts) + len(units)))
+        texts += units
+    probabilities = unit_probabilities(encoder, layer, tokenizer, texts)
+    return [Scored(item, probabilities[a:b], fired_rules(item.text)) for item, (a, b) in zip(items, spans)]
 
 
-@dataclass(frozen=True)
-class Scored:
-    """One message as the product sees it: the rules' level, and the head's unit vectors."""
+def fired_rules(text: str) -> tuple[tuple[str, str], ...]:
+    """The bank's rules that fire on ``text`` (the rules alone, as ``assess(learned=False)``)."""
+    from retrieval.safety import assess, rule_level
 
-    message: Message
-    rules_level: str
-    units: list[str]
-    vectors: np.ndarray
-    modified: list[bool]
+    return tuple((rule, rule_level(rule)) for rule in assess(text, learned=False).reasons)
 
 
-def score_messages(messages: list[Message], embed) -> list[Scored]:  # type: ignore[no-untyped-def]
-    from retrieval.safety import assess, has_cancelled_finding
-
-    scored = []
-    for m in messages:
-        units, vectors = scoring_units(m.text, embed)
-        scored.append(Scored(m, assess(m.text).level, units, vectors, [has_cancelled_finding(u) for u in units]))
-    return scored
-
-
-def combined_levels(head: FlagHead, scored: list[Scored]) -> list[str]:
-    """What the user is shown: the higher of the rules' level and the head's."""
-    return [max(s.rules_level, head.judge(s.vectors, s.units, s.modified.__getitem__).level, key=_RANK.__getitem__)
-            for s in scored]
+def save_scores(scored, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The out-of-fold probabilities, so the thresholds can be chosen again without retraining
+    (the rules' level is not saved: it is recomputed from the bank as it is then)."""
+    offsets = np.cumsum([0] + [len(s.probabilities) for s in scored])
+    np.savez_compressed(
+        path, probabilities=np.concatenate([s.probabilities for s in scored]).astype(np.float32), offsets=offsets,
+        writers=np.array([s.item.writer for s in scored]), texts=np.array([s.item.text for s in scored]),
+        groups=np.array([s.item.group or "" for s in scored]), levels=np.array([s.item.level for s in scored]),
+    )
 
 
-def figures(levels: list[str], messages: list[Message]) -> dict:
-    def share(rows: list[bool]) -> float | None:
-        return round(sum(rows) / len(rows), 4) if rows else None
+def load_scores(path: Path):  # type: ignore[no-untyped-def]
+    from retrieval.evaluation.flag_thresholds import Scored
+    from retrieval.evaluation.flag_training import Item
 
-    pairs = list(zip(levels, messages))
-    emergencies = [lv for lv, m in pairs if m.level == "emergency"]
+    with np.load(path, allow_pickle=False) as data:
+        offsets, probabilities = data["offsets"], data["probabilities"]
+        rows = zip(data["writers"], data["texts"], data["groups"], data["levels"])
+        items = [Item(str(w), str(t), str(g) or None, str(lv)) for w, t, g, lv in rows]
+    return [Scored(item, probabilities[offsets[i]:offsets[i + 1]], fired_rules(item.text)) for i, item in enumerate(items)]
+
+
+def test_figures(scored, thresholds):  # type: ignore[no-untyped-def]
+    """The frozen test writers' figures, one writer at a time."""
+    from retrieval.evaluation.flag_thresholds import figures, shown_level
+
+    levels = [shown_level(s, thresholds) for s in scored]
     return {
-        "emergency_flagged": share([lv != "none" for lv in emergencies]),
-        "emergency_level": share([lv == "emergency" for lv in emergencies]),
-        "urgent_flagged": share([lv != "none" for lv, m in pairs if m.level == "urgent"]),
-        "urgent_level": share([lv == "urgent" for lv, m in pairs if m.level == "urgent"]),
-        "near_miss_not_flagged": share([lv == "none" for lv, m in pairs if m.group.startswith("near_")]),
-        "other_none_not_flagged": share([lv == "none" for lv, m in pairs if m.level == "none" and not m.group.startswith("near_")]),
-        "counts": {level: sum(m.level == level for m in messages) for level in ("emergency", "urgent", "none")}
-        | {"near_miss": sum(m.group.startswith("near_") for m in messages)},
+        writer: figures([lv for lv, s in zip(levels, scored) if s.item.writer == writer],
+                        [s for s in scored if s.item.writer == writer], thresholds)
+        for writer in sorted({s.item.writer for s in scored})
     }
 
 
-def fit(x: np.ndarray, labels: list[str], c: float):  # type: ignore[no-untyped-def]
-    from sklearn.linear_model import LogisticRegression
+def score_shipped(folder: Path, items):  # type: ignore[no-untyped-def]
+    """Score ``items`` with the exported classifier in ``folder``, as the product runs it."""
+    from retrieval.evaluation.flag_thresholds import Scored
+    from retrieval.index import SentenceTransformerEmbedder
+    from retrieval.safety.learned_flags import FlagHead
 
-    model = LogisticRegression(C=c, max_iter=3000)
-    model.fit(x, labels)
-    return model
-
-
-_STEPS = tuple(round(0.05 * i, 2) for i in range(1, 20))  # 0.05 ... 0.95
-_GRID = {
-    "pooling": ("sum", "max"),
-    "flag": _STEPS,
-    "context": (0.0, 0.8, 0.9, 0.95, 0.98),
-    "emergency": _STEPS,
-}
-# What a missed flag costs. The research note: "for CES we should accept false alarms"; the
-# issue: "an emergency card that never showed" is the worst miss.
-COSTS = {"missed_emergency": 10.0, "emergency_as_urgent": 2.0, "missed_urgent": 3.0}
-# The false alarms the head may add on dev: routine and other non-flag questions stay unflagged
-# at least 99% of the time (a margin over the issue's 97%, for wording dev does not have), and
-# the head adds at most 5 points of near-miss alarms to the rules' own. Most questions people
-# ask are routine, so a false-alarm budget, not a per-message price, is what keeps emergency
-# cards off ordinary questions.
-ROUTINE_KEPT = 0.99
-NEAR_MISS_ADDED = 0.05
+    head = FlagHead.load(folder / "head.npz")
+    encoder = SentenceTransformerEmbedder(str(folder), backend="onnx")
+    texts, spans = [], []
+    for item in items:
+        units = units_of(item.text)
+        spans.append((len(texts), len(texts) + len(units)))
+        texts += units
+    probabilities = head.probabilities(np.asarray(encoder.embed(texts), dtype=np.float32))
+    return [Scored(item, probabilities[a:b], fired_rules(item.text)) for item, (a, b) in zip(items, spans)]
 
 
-def cost(levels: list[str], messages: list[Message]) -> float:
-    """Missed flags, priced by COSTS (false alarms are bounded separately)."""
-    total = 0.0
-    for level, m in zip(levels, messages):
-        if m.level == "emergency":
-            total += COSTS["missed_emergency"] if level == "none" else COSTS["emergency_as_urgent"] if level == "urgent" else 0.0
-        elif m.level == "urgent":
-            total += COSTS["missed_urgent"] if level == "none" else 0.0
-    return total
-
-
-def choose_thresholds(head: FlagHead, dev: list[Scored]) -> tuple[FlagHead, list[dict]]:
-    """Of the poolings and thresholds within the false-alarm budget on dev (ROUTINE_KEPT,
-    NEAR_MISS_ADDED), the one whose missed flags cost least; ties go to the higher thresholds,
-    which raise fewer alarms on wording dev does not have. Also returns the trade-off table."""
-    from dataclasses import replace
-
-    messages = [s.message for s in dev]
-    rules_near = figures([s.rules_level for s in dev], messages)["near_miss_not_flagged"] or 1.0
-    best, best_key, table = head, None, []
-    for pooling in _GRID["pooling"]:
-        for flag in _GRID["flag"]:
-            for context in _GRID["context"]:
-                for emergency in _GRID["emergency"]:
-                    candidate = replace(head, pooling=pooling, flag_threshold=flag, context_threshold=context,
-                                        emergency_threshold=emergency)
-                    levels = combined_levels(candidate, dev)
-                    found = figures(levels, messages)
-                    dev_cost = cost(levels, messages)
-                    within = (found["other_none_not_flagged"] or 1.0) >= ROUTINE_KEPT and \
-                        (found["near_miss_not_flagged"] or 1.0) >= rules_near - NEAR_MISS_ADDED - 1e-9
-                    table.append({"pooling": pooling, "flag": flag, "context": context, "emergency": emergency,
-                                  "cost": dev_cost, "within_budget": within} | {k: v for k, v in found.items() if k != "counts"})
-                    key = (within, -dev_cost, flag, context, emergency)
-                    if best_key is None or key > best_key:
-                        best, best_key = candidate, key
-    return best, table
+def write_thresholds(path: Path, thresholds) -> None:  # type: ignore[no-untyped-def]
+    """Store the chosen thresholds beside the head's weights (the rules' negation check is not
+    consulted: ``context_threshold`` 0)."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in ("groups", "weights", "bias")}
+    np.savez_compressed(
+        path, **arrays, flag_threshold=np.float32(thresholds.flag), emergency_threshold=np.float32(thresholds.emergency),
+        context_threshold=np.float32(0.0), dosing_threshold=np.float32(thresholds.dosing),
+        pet_threshold=np.float32(thresholds.pet), pooling=np.array("sum"),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true", help="train and report, write nothing")
-    parser.add_argument("-C", type=float, default=REGULARISATION, help="inverse regularisation strength")
-    parser.add_argument("--out", type=Path, default=HEAD_PATH)
+    parser.add_argument("--check", action="store_true", help="train and report; write nothing into models/")
+    parser.add_argument("--folds-only", action="store_true", help="stop after choosing the thresholds")
+    parser.add_argument("--out", type=Path, default=MODEL_DIR)
+    parser.add_argument("--from-folds", type=Path, help="reuse the out-of-fold scores a --folds-only run saved")
+    parser.add_argument("--reuse-model", action="store_true",
+                        help="keep the weights already in --out; write the chosen thresholds and score the test writers")
     args = parser.parse_args(argv)
 
-    from retrieval.index import SentenceTransformerEmbedder
+    from retrieval.evaluation.flag_thresholds import as_dict, audit_rules, choose, choose_declines, figures, shown_level
+    from retrieval.evaluation.flag_training import (
+        GROUPS, TrainConfig, layer_arrays, save_model, split_items, train, training_examples,
+    )
+    from retrieval.evaluation.training_data import flag_messages, lay_questions
 
-    embedder = SentenceTransformerEmbedder()
-    embed = lambda texts: embedder.embed(list(texts))  # noqa: E731
-    splits = {name: read_messages(files) for name, files in SPLITS.items()}
-    x, labels = training_examples(splits["train"], embed)
-    model = fit(x, labels, args.C)
-    # float16 weights, as they are saved: the thresholds and figures are those of the shipped head
-    head = FlagHead(tuple(str(g) for g in model.classes_), model.coef_.astype(np.float16).astype(np.float32),
-                    model.intercept_.astype(np.float32), 0.5, 0.5, 1.0)
-    scored = {file: score_messages(read_messages([file]), embed) for files in SPLITS.values() for file in files}
-    head, table = choose_thresholds(head, [s for file in SPLITS["dev"] for s in scored[file]])
+    def log(line: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+
+    config = TrainConfig()
+    train_items, test_items = split_items(flag_messages(), lay_questions())
+    lay_writers = sorted({i.writer for i in train_items if i.group is None})
+    if args.from_folds:
+        out_of_fold = load_scores(args.from_folds)
+        log(f"out-of-fold scores of {len(out_of_fold)} messages read from {args.from_folds}")
+    else:
+        out_of_fold = []
+        for fold in range(len(FOLDS)):
+            held = [i for i in train_items if fold_of(i.writer, lay_writers) == fold]
+            rest = [i for i in train_items if fold_of(i.writer, lay_writers) != fold]
+            log(f"fold {fold + 1}/{len(FOLDS)}: training on {len(rest)} messages, scoring {len(held)}")
+            out_of_fold += score_items(train(training_examples(rest), config, log=log), held)
+        args.out.mkdir(parents=True, exist_ok=True)
+        save_scores(out_of_fold, args.out / "out_of_fold.npz")
+    thresholds, table = choose(out_of_fold)
+    thresholds, decline_table = choose_declines(out_of_fold, thresholds)
+    levels = [shown_level(s, thresholds) for s in out_of_fold]
     report = {
-        "regularisation_C": args.C,
-        "flag_threshold": head.flag_threshold,
-        "context_threshold": head.context_threshold,
-        "emergency_threshold": head.emergency_threshold,
-        "pooling": head.pooling,
-        "costs": COSTS,
-        "false_alarm_budget": {"routine_kept": ROUTINE_KEPT, "near_miss_added": NEAR_MISS_ADDED},
-        "messages": {name: len(m) for name, m in splits.items()},
-        "figures_rules_and_head": {},
-        "figures_rules_only": {},
+        "rules_audit": audit_rules(out_of_fold, thresholds),
+        "config": asdict(config),
+        "thresholds": as_dict(thresholds),
+        "folds": [list(f) for f in FOLDS],
+        "messages": {"training": len(train_items), "test": len(test_items)},
+        "leave_writers_out": {"all": figures(levels, out_of_fold, thresholds)} | {
+            writer: figures([lv for lv, s in zip(levels, out_of_fold) if s.item.writer == writer],
+                            [s for s in out_of_fold if s.item.writer == writer], thresholds)
+            for writer in sorted({s.item.writer for s in out_of_fold if s.item.group is not None})
+        },
     }
-    for name, files in SPLITS.items():
-        for file in files:
-            messages = [s.message for s in scored[file]]
-            key = f"{name}:{file.parent.name + '/' if file.parent != DATA else ''}{file.name}"
-            report["figures_rules_and_head"][key] = figures(combined_levels(head, scored[file]), messages)
-            report["figures_rules_only"][key] = figures([s.rules_level for s in scored[file]], messages)
+    target = args.out if not args.check else None
+    if args.folds_only:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "tradeoff.json").write_text(json.dumps(table + decline_table) + "\n", encoding="utf-8")
+        print(json.dumps(report, indent=2))
+        return 0
+    if args.reuse_model:
+        log(f"keeping the model in {args.out}; thresholds {as_dict(thresholds)}")
+    else:
+        log(f"final model: training on {len(train_items)} messages, thresholds {as_dict(thresholds)}")
+        encoder, layer, tokenizer = train(training_examples(train_items), config, log=log)
+        if target is None:  # --check: score the float model, write nothing
+            scored = score_items((encoder, layer, tokenizer), test_items)
+            report["test_writers"] = test_figures(scored, thresholds)
+            print(json.dumps(report, indent=2))
+            return 0
+        save_model(encoder, layer, tokenizer, target)
+        weights, bias = layer_arrays(layer)
+        np.savez_compressed(target / "head.npz", groups=np.array(GROUPS), weights=weights.astype(np.float16), bias=bias)
+    write_thresholds(args.out / "head.npz", thresholds)
+    # the test writers are scored once, by the int8 ONNX weights the product loads
+    report["test_writers"] = test_figures(score_shipped(args.out, test_items), thresholds)
     print(json.dumps(report, indent=2))
-    if not args.check:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            args.out, groups=np.array(head.groups), weights=head.weights.astype(np.float16), bias=head.bias,
-            flag_threshold=np.float32(head.flag_threshold), context_threshold=np.float32(head.context_threshold),
-            emergency_threshold=np.float32(head.emergency_threshold), pooling=np.array(head.pooling),
-        )
-        (args.out.parent / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-        (args.out.parent / "dev_tradeoff.json").write_text(json.dumps(table) + "\n", encoding="utf-8")
-        print(f"wrote {args.out}")
+    (args.out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    (args.out / "tradeoff.json").write_text(json.dumps(table + decline_table) + "\n", encoding="utf-8")
+    log(f"wrote {args.out}")
     return 0
 
 

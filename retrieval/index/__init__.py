@@ -8,13 +8,14 @@ stages) and ``cluster`` (the same stages on Ray).
 from retrieval.exports import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
-    "embeddings": ("Embedder", "SentenceTransformerEmbedder"),
+    "embeddings": ("Embedder", "SentenceTransformerEmbedder", "resolve_model_path"),
+    "backends": ("export_int8_folder",),
     "fingerprint": ("model_fingerprint",),
     "bm25": ("tokenize", "bm25_scores", "idf_from_bm25"),
     "store": ("IndexData", "StoredDocument", "load_index", "read_manifest"),
     "build": ("build_index",),
     "report": ("BuildReport",),
     "lock": ("index_lock",),
-    "stages": ("Progress", "LocalStages"),
+    "stages": ("Progress", "LocalStages", "ChunkRequest", "chunk_document", "clean_file"),
     "cluster": ("stages_for",),
 })

@@ -19,7 +19,7 @@ The exports live in a cache folder, not in site-packages:
 by default). Each file is written under a temporary name and renamed into place, and a lock
 file makes processes that start at the same time export once, so a file there is complete.
 
-    >>> model = load_sentence_transformer(resolve_model_path("default"), "onnx")  # doctest: +SKIP
+    >>> model = load_sentence_transformer(resolve_model_path("bundled"), "onnx")  # doctest: +SKIP
     >>> model.encode(["sore lower back"], normalize_embeddings=True).shape  # doctest: +SKIP
     (1, 384)
 """
@@ -54,6 +54,11 @@ def load_sentence_transformer(path: Path, backend: str, *, cache_dir: Path | Non
     if backend not in BACKENDS:
         raise ModelNotFoundError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend == "torch":
+        if ships_onnx(path):
+            raise ModelNotFoundError(
+                f"{path} ships int8 ONNX weights only ({SHIPPED_ONNX}); the torch backend needs PyTorch weights: "
+                "use RETRIEVAL_BACKEND=onnx (the default)"
+            )
         from sentence_transformers import SentenceTransformer
 
         return SentenceTransformer(str(path), device="cpu", local_files_only=True)
@@ -154,7 +159,7 @@ class WordPieceTokenizer:
     """The model's ``tokenizer.json`` through ``tokenizers`` (no transformers import), callable
     like the transformers tokenizer that sentence-transformers exposes as ``model.tokenizer``:
 
-        >>> tokenizer = WordPieceTokenizer(resolve_model_path("default"), 256)  # doctest: +SKIP
+        >>> tokenizer = WordPieceTokenizer(resolve_model_path("bundled"), 256)  # doctest: +SKIP
         >>> tokenizer("sore back")["input_ids"]  # doctest: +SKIP
         [101, 7591, 2067, 102]
     """
@@ -178,8 +183,21 @@ class WordPieceTokenizer:
         return {"input_ids": ids[0], "attention_mask": mask[0]} if isinstance(text, str) else {"input_ids": ids, "attention_mask": mask}
 
 
+SHIPPED_ONNX = "model-int8.onnx"  # a model folder that ships its own int8 weights (models/*/)
+
+
+def ships_onnx(path: Path) -> bool:
+    """Whether ``path`` is a model folder that ships its own int8 ONNX weights and no PyTorch
+    weights (the project's fine-tuned models, ``models/``): nothing to export, nothing to cache."""
+    return (path / SHIPPED_ONNX).is_file() and not any(path.glob("*.safetensors")) and not any(path.glob("*.bin"))
+
+
 def ensure_onnx_export(path: Path, *, quantized: bool = False, cache_dir: Path | None = None) -> Path:
-    """The cached ONNX file for the model at ``path``, exporting (and quantising) it first if needed."""
+    """The cached ONNX file for the model at ``path``, exporting (and quantising) it first if
+    needed. A folder that ships its own int8 weights (:func:`ships_onnx`) is used as it is, by
+    both ONNX backends: there are no float weights to export."""
+    if ships_onnx(path):
+        return path / SHIPPED_ONNX
     folder = (cache_dir or default_cache_dir()) / f"{model_fingerprint(path)}-v{_EXPORT_VERSION}"
     fp32 = folder / "model.onnx"
     int8 = folder / "model-int8.onnx"
@@ -192,6 +210,29 @@ def ensure_onnx_export(path: Path, *, quantized: bool = False, cache_dir: Path |
         if quantized and not int8.exists():
             _quantize(fp32, int8)
     return target
+
+
+_MODEL_FILES = ("config.json", "modules.json", "sentence_bert_config.json", "tokenizer.json", "tokenizer_config.json",
+                "special_tokens_map.json", "vocab.txt", "1_Pooling/config.json")
+
+
+def export_int8_folder(source: Path, target: Path) -> Path:
+    """Write a model folder that ships int8 ONNX weights (:func:`ships_onnx`) from a
+    sentence-transformers folder with PyTorch weights: the configuration and tokenizer files,
+    and ``model-int8.onnx``. Used by the training scripts for the models committed in ``models/``."""
+    import shutil
+    import tempfile
+
+    target.mkdir(parents=True, exist_ok=True)
+    for name in _MODEL_FILES:
+        if (source / name).exists():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source / name, target / name)
+    with tempfile.TemporaryDirectory() as scratch:
+        fp32 = Path(scratch) / "model.onnx"
+        _export(source, fp32)
+        _quantize(fp32, target / SHIPPED_ONNX)
+    return target / SHIPPED_ONNX
 
 
 @contextmanager

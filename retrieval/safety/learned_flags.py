@@ -1,17 +1,18 @@
-"""The learned red-flag detector: a linear head over all-MiniLM-L6-v2 sentence vectors.
+"""The learned red-flag detector: a MiniLM fine-tuned end to end to tell the flag groups apart.
 
-The rules in ``triage.py`` catch the wordings their writers thought of. This head learns the
-flag groups from labelled messages (``tests/data/redflag_messages``, trained by
-``python -m retrieval.evaluation.train_flags``) and scores the whole message and each of its sentences, so
-a flag said in other words, or in passing inside a long message, can still raise the level.
-It only ever raises a level: the rules keep their handling of negation, experiencer and time,
-and anything the rules find stands.
+The rules in ``triage.py`` catch the wordings their writers thought of. This classifier learns
+the flag groups from labelled messages by independent writers (``../shared/train``, and the
+project's own in ``tests/data/independent``), and the ordinary health questions of 27 more
+writers as the false-alarm side (``python -m retrieval.evaluation.train_flags``). It scores the
+whole message and each of its sentences, so a flag said in other words, or in passing inside a
+long message, can still raise the level.
 
-The weights are a few kilobytes of numpy arrays in ``models/redflag-head/head.npz`` with the
-thresholds chosen on the dev split; the model card beside them says how they were made.
-No torch import here: the vectors come from the encoder the pipeline already has loaded.
-A missing or malformed head file stops start-up with a SafetyModelError saying how to restore
-it: a safety layer that silently lost half of itself would be worse than no answer.
+The model is ``models/redflag-classifier/``: the fine-tuned encoder as int8 ONNX weights (run by
+the same ONNX Runtime code as the retrieval encoder, never downloaded) and ``head.npz``, the
+linear layer over its sentence vectors with the thresholds chosen by leave-one-writer-out; the
+model card beside them says how they were made. A missing or malformed file stops start-up with
+a SafetyModelError saying how to restore it: a safety layer that silently lost half of itself
+would be worse than no answer.
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-HEAD_PATH = Path(__file__).resolve().parents[2] / "models" / "redflag-head" / "head.npz"
+MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "redflag-classifier"
+HEAD_PATH = MODEL_DIR / "head.npz"
 
 EMERGENCY_GROUPS = (
     "crisis", "saddle_numbness", "bladder_problem", "bowel_incontinence", "sexual_dysfunction",
@@ -54,12 +56,16 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 
 @dataclass(frozen=True)
 class LearnedFlag:
-    """What the head found: the level it raises to, the flag group behind it, and its score."""
+    """What the classifier found: the level it raises to, the flag group behind it, its score,
+    and whether the message asks about a medicine's dose or about a pet."""
 
     level: str  # "emergency" | "urgent" | "none"
     group: str  # the most likely flag group ("" when level is "none")
     score: float  # the best unit's flag score (see FlagHead.pooling)
     unit: str = ""  # the message or sentence that scored highest
+    dosing: bool = False  # the whole message is most likely a dosing question
+    pet: bool = False  # the whole message is most likely about a pet's symptoms
+    also: tuple[str, ...] = ()  # other flag groups some unit gives at least flag_threshold ("I want to end it all. And I can't pee.")
 
 
 def message_units(text: str) -> list[str]:
@@ -89,7 +95,8 @@ class FlagHead:
     bias: np.ndarray  # (groups,)
     flag_threshold: float  # flagged mass at or above this raises the level
     emergency_threshold: float  # emergency mass at or above this makes it an emergency
-    context_threshold: float = 1.0  # the flag threshold for a sentence with a ConText modifier
+    dosing_threshold: float = 1.1  # the whole message's "dosing" probability that declines it (> 1: never)
+    pet_threshold: float = 1.1  # the whole message's "pet" probability that points to a vet (> 1: never)
     pooling: str = "sum"  # a unit's flag score: "sum" of the flag groups' probabilities, or the "max"
 
     @classmethod
@@ -106,8 +113,9 @@ class FlagHead:
                     bias=np.asarray(data["bias"], dtype=np.float32),
                     flag_threshold=float(data["flag_threshold"]),
                     emergency_threshold=float(data["emergency_threshold"]),
-                    context_threshold=float(data["context_threshold"]),
-                    pooling=str(data["pooling"]) if "pooling" in data.files else "sum",
+                    dosing_threshold=float(data["dosing_threshold"]),
+                    pet_threshold=float(data["pet_threshold"]),
+                    pooling=str(data["pooling"]),
                 )
         except FileNotFoundError:
             raise SafetyModelError(f"the red-flag model {_shown(path)} is missing: {fix}") from None
@@ -136,36 +144,47 @@ class FlagHead:
         levels = np.array([GROUP_LEVELS[g] for g in self.groups])
         return levels != "none", levels == "emergency"
 
-    def judge(self, vectors: np.ndarray, units: Sequence[str],
-              cancelled: Callable[[int], bool] | None = None) -> LearnedFlag:
-        """The level the most alarming unit reaches. ``cancelled(i)`` says the rules found a
-        finding in unit i and a ConText modifier cancelled it: the unit then needs
-        ``context_threshold``. It is asked only of units whose score lies between the two
-        thresholds, the only ones where the answer changes anything."""
+    def judge(self, vectors: np.ndarray, units: Sequence[str]) -> LearnedFlag:
+        """The level the most alarming unit reaches; ``dosing`` and ``pet`` from the whole
+        message (the last unit)."""
         if len(vectors) == 0:
             return LearnedFlag("none", "", 0.0)
         probs = self.probabilities(vectors)
         flagged_mask, emergency_mask = self._masks
+        whole = probs[-1]
+        groups = {g: i for i, g in enumerate(self.groups)}
+        dosing = "dosing" in groups and bool(whole[groups["dosing"]] >= self.dosing_threshold)
+        pet = "pet" in groups and bool(whole[groups["pet"]] >= self.pet_threshold)
         # "sum": the flag groups' summed probability (a message between two related flags, say
         # saddle numbness and bladder trouble, keeps its whole weight); "max": the most likely
-        # flag group's (an unclear fragment that spreads its mass over the 30 flag groups stays
-        # low). Training picks the one that costs least on dev (train_flags.choose_thresholds).
+        # flag group's.
         pool = np.max if self.pooling == "max" else np.sum
         flagged = pool(probs[:, flagged_mask], axis=1)
         emergency = pool(probs[:, emergency_mask], axis=1)
         raising = flagged >= self.flag_threshold
-        if cancelled is not None:
-            for i in np.flatnonzero(raising & (flagged < self.context_threshold)):
-                raising[i] = not cancelled(int(i))
         if not raising.any():
             best = int(flagged.argmax())
-            return LearnedFlag("none", "", float(flagged[best]), units[best])
+            return LearnedFlag("none", "", float(flagged[best]), units[best], dosing, pet)
         is_emergency = bool((emergency[raising] >= self.emergency_threshold).any())
         scores = np.where(raising, emergency if is_emergency else flagged, -1.0)
         best = int(scores.argmax())
         mask = emergency_mask if is_emergency else flagged_mask
         group = self.groups[int(np.where(mask, probs[best], -1.0).argmax())]
-        return LearnedFlag("emergency" if is_emergency else "urgent", group, float(flagged[best]), units[best])
+        strongest = np.where(flagged_mask, probs.max(axis=0), -1.0)
+        also = tuple(self.groups[i] for i in np.argsort(-strongest)
+                     if strongest[i] >= self.flag_threshold and self.groups[i] != group)
+        return LearnedFlag("emergency" if is_emergency else "urgent", group, float(flagged[best]), units[best], dosing, pet, also)
+
+
+@dataclass(frozen=True)
+class FlagModel:
+    """The fine-tuned encoder (``model-int8.onnx`` in ``MODEL_DIR``) and the head over its vectors."""
+
+    head: FlagHead
+    encoder: object  # retrieval.index.SentenceTransformerEmbedder over MODEL_DIR
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encoder.embed(list(texts))  # type: ignore[attr-defined]
 
 
 @lru_cache(maxsize=1)
@@ -175,6 +194,27 @@ def shipped_head() -> FlagHead:
     return FlagHead.load(HEAD_PATH)
 
 
+@lru_cache(maxsize=1)
+def shipped_model() -> FlagModel:
+    """The committed classifier, loaded once (its ONNX session is opened here, so a damaged
+    weights file stops start-up, not a person's first question)."""
+    from retrieval.errors import ModelNotFoundError, SafetyModelError
+    from retrieval.index import SentenceTransformerEmbedder
+
+    head = shipped_head()
+    fix = f"restore it (`git checkout -- {_shown(MODEL_DIR)}`) or retrain it with `python -m retrieval.evaluation.train_flags`"
+    if not (MODEL_DIR / "model-int8.onnx").is_file():
+        raise SafetyModelError(f"the red-flag model's weights {_shown(MODEL_DIR / 'model-int8.onnx')} are missing: {fix}")
+    encoder = SentenceTransformerEmbedder(str(MODEL_DIR), backend="onnx")
+    try:
+        encoder.embed(["a check that the red-flag model runs"])
+    except (ModelNotFoundError, OSError, ValueError, RuntimeError) as error:
+        raise SafetyModelError(f"the red-flag model in {_shown(MODEL_DIR)} cannot be run ({error}): {fix}") from None
+    except Exception as error:  # onnxruntime raises its own exception types for a damaged file
+        raise SafetyModelError(f"the red-flag model in {_shown(MODEL_DIR)} cannot be run ({error}): {fix}") from None
+    return FlagModel(head, encoder)
+
+
 def _shown(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd()))
@@ -182,27 +222,18 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def learned_flag(text: str, embed: Embed, *, message_vector: np.ndarray | None = None,
-                 head: FlagHead | None = None) -> LearnedFlag:
-    """Score ``text`` and its sentences with the head. ``message_vector`` is the question vector
-    retrieval already computed for the same text: it is reused, not computed again."""
-    from retrieval.safety.findings import has_cancelled_finding
-
-    head = head or shipped_head()
+def learned_flag(text: str, *, model: FlagModel | None = None) -> LearnedFlag:
+    """Score ``text`` and each of its sentences with the classifier."""
+    model = model or shipped_model()
     if not text.strip():
         return LearnedFlag("none", "", 0.0)
-    units, vectors = scoring_units(text, embed, message_vector=message_vector)
-    return head.judge(vectors, units, lambda i: has_cancelled_finding(units[i]))
+    units, vectors = scoring_units(text, model.embed)
+    return model.head.judge(vectors, units)
 
 
-def scoring_units(text: str, embed: Embed, *, message_vector: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
-    """The sentences of ``text`` and the whole message, with their vectors (the whole message's
-    vector is ``message_vector`` when given)."""
-    units = [u for u in message_units(text) if u != text]
-    whole = [text] if text.strip() else []
-    to_embed = units + (whole if message_vector is None else [])
-    vectors = np.asarray(embed(to_embed), dtype=np.float32).reshape(len(to_embed), -1) if to_embed else None
-    if message_vector is not None:
-        own = np.asarray(message_vector, dtype=np.float32)[None, :]
-        vectors = own if vectors is None else np.concatenate([vectors, own])
-    return units + whole, vectors
+def scoring_units(text: str, embed: Embed) -> tuple[list[str], np.ndarray]:
+    """The sentences of ``text`` and the whole message (last), with their vectors, in one batch."""
+    units = [u for u in message_units(text) if u != text] + ([text] if text.strip() else [])
+    if not units:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    return units, np.asarray(embed(units), dtype=np.float32).reshape(len(units), -1)

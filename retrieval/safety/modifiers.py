@@ -22,7 +22,7 @@ EXPECTED = (
     "clause_break", "negation", "pseudo_negation", "post_negation", "hypothetical", "question_start",
     "personal", "past", "remote_past", "positional", "exertion", "mechanical", "concern", "third_person",
     "first_person_subject", "carer_symptoms", "first_person_symptoms", "intended_weight_loss",
-    "unintended_weight_loss", "weight_aspiration", "animal", "animal_exercise", "asker_body",
+    "unintended_weight_loss", "weight_aspiration",
 )
 WINDOW_CHARS = 160  # how far a modifier may sit from its target (bounded for long inputs)
 NEGATION_TOKENS = 6
@@ -144,10 +144,3 @@ def _about_someone_else(pre: str, post: str) -> bool:
     if last_other is not None and not _P["first_person_subject"].search(window[last_other.end():]):
         return True
     return bool(re.match(r"\W*(?:runs in|in the family)", post))
-
-
-def is_about_animal(text: str) -> bool:
-    """A pet's symptoms ("my dog's back leg is limping"), with none of the asker's own."""
-    if not _P["animal"].search(_P["animal_exercise"].sub(" ", text)):
-        return False
-    return not (_P["first_person_symptoms"].search(text) or _P["asker_body"].search(text))

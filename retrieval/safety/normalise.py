@@ -98,6 +98,14 @@ def _within_one_edit(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
+def clean_characters(text: str) -> str:
+    """NFKC (full-width letters, ligatures), typographic quotes made plain, and invisible or
+    control characters turned into spaces: what the classifier reads. Case and spelling are left
+    as the person wrote them (the classifier was trained on people's own wording)."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return re.sub(r"[ \t\r\f\v]+", " ", _INVISIBLE.sub(" ", text)).strip()
+
+
 def normalise_text(text: str) -> str:
     """Lower-case, clean and spelling-corrected text that the red-flag patterns are written for."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)

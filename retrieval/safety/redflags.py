@@ -1,6 +1,6 @@
 """The curated red-flag bank, read from ``data/red_flags.yaml``: the lexicon (fragments), the
 findings with the modifiers that may cancel them, the rules that combine findings into a level,
-and the dosing and safety-net topics.
+and the safety-net topic.
 
 The bank itself is data, so a clinician can review it without reading Python; this module reads
 it once, at import, and checks it: every pattern must compile, every ``{{fragment}}`` and
@@ -57,7 +57,6 @@ class Bank:
     fragments: dict[str, str]
     findings: tuple[Finding, ...]
     rules: tuple[Rule, ...]
-    dosing: re.Pattern[str]  # a dose, strength or combination question about a medicine
     safety_net: re.Pattern[str]  # nerve pain down the leg: the safety-net line
 
 
@@ -65,7 +64,7 @@ def load_bank(path: Path = BANK_PATH) -> Bank:
     """Read and check the bank at ``path``."""
     check = Checker(path)
     data = read_yaml(path)
-    sections = ("fragments", "modifier_sets", "findings", "rules", "dosing_patterns", "safety_net_patterns")
+    sections = ("fragments", "modifier_sets", "findings", "rules", "safety_net_patterns")
     check.keys(data, "the file", required=sections)
     fragments = _fragments(check, check.mapping(data, "fragments", "fragments"))
     modifier_sets = _modifier_sets(check, check.mapping(data, "modifier_sets", "modifier_sets"))
@@ -75,7 +74,6 @@ def load_bank(path: Path = BANK_PATH) -> Bank:
         fragments=fragments,
         findings=findings,
         rules=_rules(check, data, known),
-        dosing=_patterns(check, data, "dosing_patterns", fragments),
         safety_net=_patterns(check, data, "safety_net_patterns", fragments),
     )
 

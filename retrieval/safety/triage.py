@@ -1,23 +1,20 @@
-"""Medical-safety triage: runs on every question, before retrieval, as plain deterministic code.
+"""Medical-safety triage: runs on every question, before retrieval.
 
 ``assess(question)`` returns a :class:`Triage` with the care level ("emergency", "urgent" or
-"none"), the ids of the red flags that fired, and three topic flags (crisis, dosing,
-safety net). The wording shown to the user lives in ``care.py``; the red-flag bank in
-``data/red_flags.yaml``.
+"none"), the ids of the red flags that fired, and four topic flags (crisis, dosing, safety net,
+about an animal). The wording shown to the user lives in ``care.py``.
 
-How it works (a small ConText/NegEx-style pipeline):
+Two parts, both measured on writers nobody tuned on (EVALUATION.md, "Safety"):
 
-1. ``normalise.py``: Unicode NFKC, lower case, contractions and txt-speak expanded ("cant" ->
-   "cannot", "u" -> "you"), misspellings corrected ("numbess" -> "numbness").
-2. ``modifiers.py``: the text is cut into clauses at sentence ends and at words that change the
-   subject ("but", "now", "also"...), so a red flag "mentioned in passing" keeps its own clause
-   and a negation in one clause cannot reach the next.
-3. ``findings.py``: each *finding* of the bank (``data/red_flags.yaml``) is matched with precise
-   regexes; a match counts unless one of the finding's modifiers cancels it (negation,
-   hypothetical, information question, past/resolved, someone else's history, positional...).
-   The bank's rules combine findings: e.g. fever only counts with back pain, while saddle
-   numbness, bladder/bowel problems, both legs, chest pain and crisis statements fire alone.
-4. ``learned_flags.py``: the learned head can raise the level where the patterns missed a flag.
+1. ``learned_flags.py``: a MiniLM fine-tuned end to end as a classifier (int8 ONNX in
+   ``models/redflag-classifier/``, trained by ``python -m retrieval.evaluation.train_flags`` on
+   independent writers, split by writer). It scores the whole message and each of its sentences,
+   so a red flag at the end of a long message counts as much as one alone. It decides the level,
+   crisis, a medicine-dose question (declined) and a question about a pet.
+2. The rules of ``data/red_flags.yaml``, matched with precise regexes over clauses
+   (``normalise.py``, ``modifiers.py``, ``findings.py``: NegEx-style negation, hypothetical,
+   information question, past...). Only rules that still catch emergencies the classifier
+   misses on held-out writers are kept (the audit in ``train_flags``); they can only raise a level.
 
 Prompt-injection text ("don't tell me to go to A&E") is just more text: nothing in the
 question can switch a rule off.
@@ -31,16 +28,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
-
 from retrieval.safety import redflags
 from retrieval.safety.findings import fired_rules
 from retrieval.safety.redflags import EMERGENCY, URGENT  # the levels the bank's rules raise
-from retrieval.safety.modifiers import Clauses, is_about_animal
-from retrieval.safety.normalise import normalise_text
-
-if TYPE_CHECKING:
-    from retrieval.safety.learned_flags import Embed
+from retrieval.safety.modifiers import Clauses
+from retrieval.safety.normalise import clean_characters, normalise_text
 
 NONE = "none"
 _LEVEL_RANK = {NONE: 0, URGENT: 1, EMERGENCY: 2}
@@ -58,47 +50,49 @@ class Triage:
     about_animal: bool = False  # about a pet's symptoms, not the asker's: the articles are about people
 
 
-__all__ = ["EMERGENCY", "URGENT", "NONE", "Triage", "assess", "normalise_text"]
+__all__ = ["EMERGENCY", "URGENT", "NONE", "Triage", "assess", "normalise_text", "rule_level"]
 
-def assess(question: str, *, embed: Embed | None = None, message_vector=None) -> Triage:  # type: ignore[no-untyped-def]
+def assess(question: str, *, learned: bool = True) -> Triage:
     """Triage one user question. Deterministic; never raises on odd input.
 
-    ``embed`` (optional) is the pipeline's already-loaded encoder: ``list[str] -> float32
-    array (n, 384)``, L2-normalised. With it, the learned head (``learned_flags``) scores the
-    message and its sentences, and can raise the level (and set ``crisis``) where the patterns
-    missed a flag; it never lowers a level found by the patterns. ``message_vector`` is the
-    question's vector when retrieval already computed it for the same text (reused).
+    With ``learned`` (the default, and what every surface uses), the learned classifier
+    (``learned_flags``) scores the message and its sentences: it raises the level (and sets
+    ``crisis``) where it finds a flag, and it alone decides whether the message asks about a
+    medicine's dose (``dosing``) or about a pet (``about_animal``). It never lowers a level the
+    rules found, except for a pet's symptoms. ``learned=False`` runs the rules alone (for
+    testing them, and for the training script's audit of them).
     """
     raw = question if isinstance(question, str) else str(question or "")
     text = normalise_text(raw)
-    doc = Clauses(text)
-    animal_only = is_about_animal(text)
-    fired = fired_rules(doc, about_animal=animal_only)
-    reasons = [rule.id for rule in fired]
-    level = max((rule.level for rule in fired), key=_LEVEL_RANK.__getitem__, default=NONE)
-
-    if embed is not None and text and not animal_only and "crisis" not in reasons:
+    found = None
+    if learned and text:
         from retrieval.safety.learned_flags import learned_flag
 
-        learned = learned_flag(raw, embed, message_vector=message_vector)
-        if learned.level != NONE and (_LEVEL_RANK[learned.level] > _LEVEL_RANK[level] or learned.group == "crisis"):
-            reasons.insert(0, learned.group)
-            level = max(level, learned.level, key=_LEVEL_RANK.__getitem__)
+        found = learned_flag(clean_characters(raw))
+    about_animal = bool(found and found.pet)
+    fired = fired_rules(Clauses(text), about_animal=about_animal)
+    reasons = [rule.id for rule in fired]
+    level = max((rule.level for rule in fired), key=_LEVEL_RANK.__getitem__, default=NONE)
+    if found is not None and found.level != NONE and (not about_animal or found.group == "crisis"):
+        # the classifier's groups name the card's bullets; its level only ever raises the rules'
+        reasons[:0] = [found.group, *found.also]
+        level = max(level, found.level, key=_LEVEL_RANK.__getitem__)
 
-    reasons.sort(key=lambda r: -_LEVEL_RANK[_rule_level(r)])
+    reasons.sort(key=lambda r: (r != "crisis", -_LEVEL_RANK[rule_level(r)]))  # the crisis card leads
+    crisis = "crisis" in reasons
     return Triage(
         level=level,
         reasons=tuple(dict.fromkeys(reasons)),
-        crisis="crisis" in reasons,
+        crisis=crisis,
         # in a crisis the crisis card is the whole answer: no dosing decline beside it
-        dosing=bool(redflags.BANK.dosing.search(text)) and "crisis" not in reasons,
-        safety_net=bool(redflags.BANK.safety_net.search(text)) and not animal_only,
-        about_animal=animal_only and "crisis" not in reasons,
+        dosing=bool(found and found.dosing) and level == NONE,
+        safety_net=bool(redflags.BANK.safety_net.search(text)) and not about_animal,
+        about_animal=about_animal and not crisis,
     )
 
 
 @lru_cache(maxsize=None)
-def _rule_level(rule_id: str) -> str:
+def rule_level(rule_id: str) -> str:
     from retrieval.safety.learned_flags import GROUP_LEVELS
 
     return next((r.level for r in redflags.RULES if r.id == rule_id), GROUP_LEVELS.get(rule_id, URGENT))

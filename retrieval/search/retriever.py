@@ -1,5 +1,5 @@
-"""Find the passages that best answer a question: dense (FAISS) + BM25, fused (``scoring``,
-``titles``), diversified (``diversity``).
+"""Find the passages that best answer a question: dense (FAISS) + BM25, fused with the support
+of the article's other good passages (``scoring``), diversified (``diversity``).
 
 ``Retriever.load`` opens the index once and keeps the model loaded; ``search`` is then a
 single query encode, one FAISS search and one BM25 scoring pass. ``refresh`` picks up a new
@@ -21,10 +21,8 @@ from retrieval.ingest import Chunk
 from retrieval.search.diversity import diversify
 from retrieval.search.results import Passage, SearchResult
 from retrieval.search.scoring import (
-    CANDIDATES, SUPPORT_WEIGHT, SentenceScores, add_document_support, best_rows, combsum, dense_scores, inner_products,
-    lexical_scores,
+    CANDIDATES, SUPPORT_WEIGHT, add_document_support, best_rows, combsum, dense_scores, inner_products, lexical_scores,
 )
-from retrieval.search.titles import NAMED_TITLE_FACTOR, TITLE_WEIGHT, names_title, title_match
 
 SEARCH_MODES = ("hybrid", "rrf", "dense", "bm25")
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009), for the "rrf" mode
@@ -40,7 +38,6 @@ class Retriever:
         self._lock = threading.Lock()
         self._data = data
         self._idf: tuple[str, dict[str, float]] | None = None
-        self._title_terms: tuple[str, dict[str, frozenset[str]]] | None = None
         self._check_model(data)
 
     @classmethod
@@ -83,40 +80,6 @@ class Retriever:
             cached = (generation, idf_from_bm25(data.bm25, len(data.chunks)) if data.bm25 is not None else {})
             self._idf = cached
         return cached[1]
-
-    def _title_match(self, data: IndexData, query_terms: list[str], rows: dict[int, float], query: str) -> dict[int, float]:
-        """For each row, how well its article title matches the question (:func:`title_match`),
-        times NAMED_TITLE_FACTOR when the question names the whole title (:func:`names_title`)."""
-        idf = self._idf_of(data)
-        terms = frozenset(query_terms)
-        if not any(idf.get(t, 0.0) for t in terms):
-            return {}
-        chunks = data.chunks
-        titles = {chunks[row].title for row in rows}
-        title_terms = self._title_terms_of(data, titles)
-        by_title = {}
-        for title in titles:
-            share = title_match(terms, title_terms[title], idf)
-            if share and names_title(query, title):
-                share *= NAMED_TITLE_FACTOR
-            by_title[title] = share
-        return {row: by_title[chunks[row].title] for row in rows}
-
-    def _title_terms_of(self, data: IndexData, titles: set[str]) -> dict[str, frozenset[str]]:
-        """Title -> its BM25 terms, cached per generation (tokenising and stemming the
-        candidates' titles on every question cost more than the BM25 scoring itself)."""
-        from retrieval.index import tokenize
-
-        generation = str(data.manifest.get("generation", ""))
-        cached = self._title_terms
-        if cached is None or cached[0] != generation:
-            cached = (generation, {})
-            self._title_terms = cached
-        known = cached[1]
-        missing = [title for title in titles if title not in known]
-        if missing:
-            known.update(zip(missing, map(frozenset, tokenize(missing))))
-        return known
 
     def document(self, doc_id: str) -> StoredDocument | None:
         return self._data.documents.get(doc_id)
@@ -165,10 +128,7 @@ class Retriever:
             for row in rows:
                 fused[row] = sum(1.0 / (RRF_K + ranks[row]) for ranks in (dense_rank, lexical_rank) if ranks.get(row) is not None)
         else:
-            fused = combsum(dense, lexical, dense_order + lexical_order, sentences=SentenceScores(data, vector))
-            if TITLE_WEIGHT:
-                for row, share in self._title_match(data, terms, fused, query).items():
-                    fused[row] += TITLE_WEIGHT * share
+            fused = combsum(dense, lexical, dense_order + lexical_order)
             if SUPPORT_WEIGHT:
                 add_document_support(fused, data.chunks)
         order = sorted(fused, key=lambda row: -fused[row])[: 2 * CANDIDATES]

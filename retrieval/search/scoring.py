@@ -1,6 +1,5 @@
-"""The scores hybrid search fuses for one question: dense (cosine with each chunk, and with its
-best sentence when the index holds sentence vectors), BM25, min-max normalised and summed
-(CombSUM), plus the support of the other good passages of the same article."""
+"""The scores hybrid search fuses for one question: dense (cosine with each chunk), BM25, min-max
+normalised and summed (CombSUM), plus the support of the other good passages of the same article."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -11,20 +10,17 @@ from retrieval.index import IndexData
 from retrieval.ingest import Chunk
 
 # Hybrid = min-max normalised dense score + LEXICAL_WEIGHT x min-max normalised BM25 score
-# (CombSUM). It beat RRF on both evaluation sets: see EVALUATION.md, "Retrieval".
+# (CombSUM). It beat RRF on both evaluation sets: see EVALUATION.md, "Retrieval". With the
+# fine-tuned encoder, dropping BM25 cost 0.03-0.04 hit@1 on two of four held-out writers' sets
+# (EVALUATION.md, "Ablation, 2026-12-07"): it stays.
 LEXICAL_WEIGHT = 0.5
 # Plus SUPPORT_WEIGHT x the mean of the article's next SUPPORT_PASSAGES best candidate scores
 # (``add_document_support``): an article with several passages on the question is more likely
 # to be about it than one with a single lucky passage. MedQuAD hit@1 0.895 -> 0.922, MRR 0.941 ->
-# 0.956; seed set one question worse (EVALUATION.md, "Document support and named titles").
+# 0.956; seed set one question worse (EVALUATION.md, "Document support and named titles"). With
+# the fine-tuned encoder, removing it cost one or two questions on three of four held-out sets.
 SUPPORT_WEIGHT = 0.07
 SUPPORT_PASSAGES = 3
-# The dense score of a candidate is (1 - SENTENCE_WEIGHT) x the chunk's cosine + SENTENCE_WEIGHT x
-# its best sentence's (``SentenceScores``): one sentence that answers the question counts
-# even when the rest of the passage is about something else. Seed hit@1 0.718 -> 0.773, MRR 0.797
-# -> 0.825 when measured (0.691 -> 0.736 with today's cleaner titles); MedQuAD 0.973 -> 0.959
-# (EVALUATION.md, "Sentence vectors"). 0.35-0.45 measured the same.
-SENTENCE_WEIGHT = 0.4
 CANDIDATES = 50
 
 
@@ -107,47 +103,14 @@ def best_rows(scores: np.ndarray, k: int) -> list[int]:
     return top[scores[top] > 0].tolist()
 
 
-def combsum(dense: DenseScores, lexical: np.ndarray, rows: list[int], *, sentences: SentenceScores) -> dict[int, float]:
-    """Min-max normalise each retriever's scores over the chunks it scored, then add them
-    (the dense score of each of ``rows`` blended with its best sentence's)."""
+def combsum(dense: DenseScores, lexical: np.ndarray, rows: list[int]) -> dict[int, float]:
+    """Min-max normalise each retriever's scores over the chunks it scored, then add them."""
     unique = list(set(rows))
-    cosine = dense.of(unique)
-    if SENTENCE_WEIGHT:
-        cosine = (1 - SENTENCE_WEIGHT) * cosine + SENTENCE_WEIGHT * sentences.best(unique, default=cosine)
-    score = (cosine - dense.low) / (dense.high - dense.low + 1e-9)
+    score = (dense.of(unique) - dense.low) / (dense.high - dense.low + 1e-9)
     l_low, l_high = float(lexical.min(initial=0.0)), float(lexical.max(initial=0.0))
     if l_high > l_low:
         score += LEXICAL_WEIGHT * (lexical[unique].astype(np.float64) - l_low) / (l_high - l_low)
     return dict(zip(unique, score.tolist()))
-
-
-class SentenceScores:
-    """Cosine similarity of one question with the sentences of a few chunks."""
-
-    def __init__(self, data: IndexData, vector: np.ndarray) -> None:
-        self._vectors, self._rows, self._vector = data.sentence_vectors, data.sentence_rows, vector
-
-    def best(self, rows: list[int], *, default: np.ndarray) -> np.ndarray:
-        """Each row's best sentence cosine; ``default``'s value for a row without sentences (and
-        for every row of an index written before sentence vectors).
-
-        Only the candidates' sentences are scored (a few hundred, whatever the corpus size).
-        """
-        if self._vectors is None or self._rows is None or not rows:
-            return default
-        wanted = np.asarray(rows)
-        starts = np.searchsorted(self._rows, wanted, side="left")
-        counts = np.searchsorted(self._rows, wanted, side="right") - starts
-        has = counts > 0
-        best = np.array(default, dtype=np.float64)
-        if not has.any():
-            return best
-        counts, starts = counts[has], starts[has]
-        firsts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        index = np.repeat(starts - firsts, counts) + np.arange(int(counts.sum()))
-        scores = inner_products(self._vectors[index], self._vector)
-        best[has] = np.maximum.reduceat(scores, firsts)
-        return best
 
 
 def sentence_similarities(data: IndexData | None, row: int, vector: np.ndarray | None) -> np.ndarray | None:

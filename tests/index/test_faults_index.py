@@ -99,7 +99,7 @@ def other_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the model folder (weights linked, not copied) whose config.json differs."""
     from retrieval.index.embeddings import resolve_model_path
 
-    source = resolve_model_path("default")
+    source = resolve_model_path("bundled")
     target = tmp_path_factory.mktemp("model") / "all-MiniLM-L6-v2-changed"
     for path in source.rglob("*"):
         relative = path.relative_to(source)

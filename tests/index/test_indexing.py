@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,20 @@ from retrieval.errors import BuildLockedError, CorpusError
 from retrieval.index.build import build_index, index_lock
 from retrieval.index.store import SENTENCE_DTYPE, load_index
 from tests.conftest import FakeEmbedder
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Sentence vectors are off by default (they earned nothing on held-out writers: EVALUATION.md,
+    "Ablation"); they stay an option (RETRIEVAL_SENTENCE_VECTORS=on), tested here with them on."""
+    return replace(settings, sentence_vectors=True)
+
+
+def test_by_default_a_build_embeds_each_chunk_once_and_nothing_else(settings: Settings, fake_embedder: FakeEmbedder) -> None:
+    default = replace(settings, sentence_vectors=False)
+    report = build_index(default, embedder=fake_embedder)
+    assert report.chunks == report.embedded == fake_embedder.embedded > 0 and report.embedded_sentences == 0
+    assert load_index(default.index_dir).sentence_vectors is None
 
 
 def test_first_build_embeds_everything(settings: Settings, fake_embedder: FakeEmbedder) -> None:

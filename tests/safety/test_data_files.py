@@ -48,9 +48,10 @@ def _fails_at(load: Callable[[Path], object], path: Path, line: int, *words: str
 
 def test_the_shipped_files_load_and_hold_the_whole_safety_layer() -> None:
     bank = load_bank()
-    assert len(bank.findings) > 30 and len(bank.rules) > 20
+    # the rules kept by the audit beside the classifier (red_flags.yaml's "rules:" comment)
+    assert len(bank.findings) >= 10 and len(bank.rules) >= 9
     assert {rule.level for rule in bank.rules} == {"emergency", "urgent"}
-    assert "bladder_problem" in {rule.id for rule in bank.rules}
+    assert {"saddle_numbness", "crisis", "night_pain"} <= {rule.id for rule in bank.rules}
     wording = load_wording()
     assert set(wording.locales) == {"uk", "us", "eu"}
     assert "999" in wording.texts["disclaimer"].format(**vars(wording.locales["uk"]))
@@ -75,26 +76,26 @@ def test_a_broken_fragment_is_named_at_its_own_line(tmp_path: Path) -> None:
 
 
 def test_a_rule_naming_a_finding_that_does_not_exist_names_its_line(tmp_path: Path) -> None:
-    path, line = _broken(tmp_path, BANK_PATH, "all_of: [fever, painful_pee]", "all_of: [fever, painful_wee]")
-    _fails_at(load_bank, path, line, "rule 'kidney_infection'", "'painful_wee', which is not a finding")
+    path, line = _broken(tmp_path, BANK_PATH, "all_of: [fever, back]", "all_of: [fever, bakc]")
+    _fails_at(load_bank, path, line, "rule 'fever_with_back_pain'", "'bakc', which is not a finding")
 
 
 def test_a_wrong_level_and_an_unknown_modifier_are_caught(tmp_path: Path) -> None:
-    path, line = _broken(tmp_path, BANK_PATH, "{id: kidney_infection, level: urgent", "{id: kidney_infection, level: soon")
+    path, line = _broken(tmp_path, BANK_PATH, "{id: fever_with_back_pain, level: urgent", "{id: fever_with_back_pain, level: soon")
     _fails_at(load_bank, path, line, "level should be emergency or urgent")
     path, line = _broken(tmp_path, BANK_PATH, "  - id: fever\n    cancelled_by: [symptom]", "  - id: fever\n    cancelled_by: [sympton]")
     _fails_at(load_bank, path, line + 1, "unknown modifier 'sympton'")
 
 
 def test_a_repeated_finding_or_key_is_refused(tmp_path: Path) -> None:
-    path, line = _broken(tmp_path, BANK_PATH, "  - id: fever\n", "  - id: bladder\n")
-    _fails_at(load_bank, path, line, "finding 'bladder' appears twice")
+    path, line = _broken(tmp_path, BANK_PATH, "  - id: fever\n", "  - id: bowel\n")
+    _fails_at(load_bank, path, line, "finding 'bowel' appears twice")
     path, line = _broken(tmp_path, CARE_PATH, "  night_pain: ", "  night_pain: 'twice'\n  night_pain: ")
     _fails_at(load_wording, path, line + 1, f"'night_pain' appears twice (first on line {line})")
 
 
 def test_broken_yaml_names_its_line(tmp_path: Path) -> None:
-    path, line = _broken(tmp_path, BANK_PATH, "all_of: [fever, painful_pee]", "all_of: [fever, painful_pee")
+    path, line = _broken(tmp_path, BANK_PATH, "all_of: [fever, back]", "all_of: [fever, back")
     with pytest.raises(DataFileError, match=r"red_flags\.yaml:\d+: not valid YAML") as caught:
         load_bank(path)
     reported = int(str(caught.value).split(".yaml:")[1].split(":")[0])

@@ -7,7 +7,6 @@ fails here; `python -m retrieval eval ... --mode all` prints the full table.
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,8 @@ import pytest
 from retrieval.config import Settings
 from retrieval.evaluation.evaluate import evaluate
 from retrieval.evaluation.questions import load_questions
-from retrieval.index.bm25 import tokenize
 from retrieval.index.build import build_index
 from retrieval.search.retriever import Retriever
-from retrieval.search.titles import names_title, title_match
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SEED_QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "seed_questions.jsonl"
@@ -79,46 +76,6 @@ def test_medquad_small_document_ranking(tmp_path_factory: pytest.TempPathFactory
     assert result.hit_at[1] >= 0.95
     assert result.hit_at[5] >= 0.99  # measured 1.000
     assert result.mrr >= 0.97
-
-
-def test_a_title_named_word_for_word_is_told_from_its_variants() -> None:
-    """Stems make "Paget's Disease of Bone" and "Paget disease of bone" the same title; the
-    question's own spelling tells which one it names. Case and punctuation do not matter."""
-    assert names_title("How to diagnose Paget's Disease of Bone?", "Paget's Disease of Bone")
-    assert not names_title("How to diagnose Paget's Disease of Bone?", "Paget disease of bone")
-    assert names_title("what is (are) SPINAL CORD INJURIES", "Spinal Cord Injuries")
-    assert not names_title("what is a spinal cord injury", "Spinal Cord Injuries")
-    assert names_title("prevent peripheral arterial disease (p.a.d.)", "Peripheral Arterial Disease (P.A.D.)")
-    assert not names_title("anything at all", "")
-    assert not names_title("anything at all", "?!")
-
-
-def test_the_title_term_prefers_the_title_with_no_words_the_question_lacks() -> None:
-    """"Arthritis" and "Rheumatoid Arthritis" both hold every word of "What is arthritis?"
-    (MedQuAD ranked the second first); the title term also counts the title's extra words."""
-    question, general, specific = (frozenset(t) for t in tokenize(["What is arthritis?", "Arthritis", "Rheumatoid Arthritis"]))
-    idf = {"arthriti": 1.2, "rheumatoid": 3.1}
-    assert title_match(question, general, idf) == 1.0
-    assert 0.0 < title_match(question, specific, idf) < 1.0
-    assert title_match(question, frozenset(tokenize(["Back pain"])[0]), idf) == 0.0
-
-
-def test_sentence_scores_are_each_candidates_best_sentence(seed_retriever: Retriever) -> None:
-    from retrieval.search.scoring import SentenceScores
-
-    data = seed_retriever.data
-    vector = seed_retriever.encode("will losing weight help my lower back")
-    rows = [p for p in range(len(data.chunks)) if p % 3 == 0]
-    chunk_cosines = data.vectors[rows] @ vector
-    best = SentenceScores(data, vector).best(rows, default=chunk_cosines)
-    for row, score in zip(rows, best):
-        own = data.sentence_vectors[data.sentence_rows == row]
-        assert len(own) > 0 and score == pytest.approx(float((own @ vector).max()), abs=1e-6)
-    keep = data.sentence_rows != rows[1]  # a chunk with no sentences keeps its own cosine
-    fewer = replace(data, sentence_vectors=data.sentence_vectors[keep], sentence_rows=data.sentence_rows[keep])
-    again = SentenceScores(fewer, vector).best(rows, default=chunk_cosines)
-    assert again[1] == pytest.approx(chunk_cosines[1]) and list(again[2:]) == pytest.approx(list(best[2:]))
-    assert list(SentenceScores(replace(data, sentence_vectors=None, sentence_rows=None), vector).best(rows, default=chunk_cosines)) == list(chunk_cosines)
 
 
 def test_eval_counts_what_the_user_sees_a_declined_answer_is_a_miss(seed_retriever) -> None:  # type: ignore[no-untyped-def]

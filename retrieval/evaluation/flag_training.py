@@ -1,0 +1,199 @@
+"""Fine-tune the bundled MiniLM end to end as the red-flag classifier (``train_flags.py`` runs it).
+
+What it learns from (:func:`training_examples`):
+
+- every independent red-flag writer not held out for testing, each message with its group;
+- the project's earlier developer-written messages (``tests/data/redflag_messages``), labelled
+  ``own``: training only, never a measure;
+- the lay questions of every relevance writer not held out, each with the level independent
+  labellers gave it. They carry a level, not a group, so their loss is the summed probability
+  of the groups of that level ("some emergency group", "any non-flag group");
+- each sentence of a non-flag message, with the message's label (a flag message's sentences
+  are not labelled one by one, so they are left out).
+
+The model is the encoder's mean-pooled, L2-normalised sentence vector times ``SCALE``, then one
+linear layer over the flag groups. Training is deterministic for a given seed and thread count.
+
+>>> config = TrainConfig()
+>>> (config.seed, config.epochs)
+(0, 3)
+"""
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.evaluation.training_data import FlagMessage, LayQuestion, read_flag_file, writer_split
+from retrieval.safety import GROUP_LEVELS, message_units
+
+OWN_MESSAGES = Path(__file__).resolve().parents[2] / "tests" / "data" / "redflag_messages"
+SCALE = 10.0  # the logits' temperature: vectors are unit length, so the layer needs room to be sure
+GROUPS = tuple(GROUP_LEVELS)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 0
+    epochs: int = 3
+    batch: int = 32
+    encoder_lr: float = 4e-5
+    head_lr: float = 2e-3
+    max_length: int = 128  # word pieces per training text (the classifier reads up to 256)
+    threads: int = 2
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training text and the groups any of which is right for it."""
+
+    writer: str
+    text: str
+    allowed: tuple[bool, ...]  # per GROUPS entry
+
+
+@dataclass(frozen=True)
+class Item:
+    """One message or question as a whole, for measuring: its writer, label and level."""
+
+    writer: str  # "writer1", "consumer-a", "medquad-03", "own"
+    text: str
+    group: str | None  # None for a lay question (level only)
+    level: str
+
+    @property
+    def kind(self) -> str:
+        """emergency | urgent | near | other (a non-flag red-flag message) | ordinary (a lay question)."""
+        if self.level != "none":
+            return self.level
+        if self.group is None:
+            return "ordinary"
+        return "near" if self.group.startswith("near_") else "other"
+
+
+def own_messages() -> list[FlagMessage]:
+    return [m for file in sorted(OWN_MESSAGES.rglob("*.txt")) for m in read_flag_file(file, "own")]
+
+
+def items_from(flags: Sequence[FlagMessage], questions: Sequence[LayQuestion]) -> list[Item]:
+    return [Item(m.writer, m.text, m.group, m.level) for m in flags] + \
+        [Item(q.key, q.text, None, q.level) for q in questions]
+
+
+def split_items(flags: Sequence[FlagMessage], questions: Sequence[LayQuestion]) -> tuple[list[Item], list[Item]]:
+    """(training items, test items) by the frozen writer split; the own messages train only."""
+    split = writer_split()
+    train = items_from([m for m in flags if not split.is_test("redflag", m.writer)],
+                       [q for q in questions if not split.is_test(q.corpus, q.writer)])
+    test = items_from([m for m in flags if split.is_test("redflag", m.writer)],
+                      [q for q in questions if split.is_test(q.corpus, q.writer)])
+    return train + items_from(own_messages(), []), test
+
+
+def allowed_groups(item: Item) -> tuple[bool, ...]:
+    if item.group is not None:
+        return tuple(g == item.group for g in GROUPS)
+    return tuple(GROUP_LEVELS[g] == item.level for g in GROUPS)
+
+
+def training_examples(items: Sequence[Item]) -> list[Example]:
+    examples = []
+    for item in items:
+        allowed = allowed_groups(item)
+        examples.append(Example(item.writer, item.text, allowed))
+        if item.level == "none":
+            examples += [Example(item.writer, unit, allowed) for unit in message_units(item.text) if unit != item.text]
+    return examples
+
+
+def train(examples: Sequence[Example], config: TrainConfig, *, log=print):  # type: ignore[no-untyped-def]
+    """Fine-tune encoder and layer together; returns (encoder, layer) as torch modules."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from retrieval.index import resolve_model_path
+
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(config.threads)
+    rng = random.Random(config.seed)
+    path = resolve_model_path("bundled")
+    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    encoder = AutoModel.from_pretrained(str(path), local_files_only=True)
+    layer = torch.nn.Linear(encoder.config.hidden_size, len(GROUPS))
+    encoder.train()
+    optimiser = torch.optim.AdamW([{"params": encoder.parameters(), "lr": config.encoder_lr},
+                                   {"params": layer.parameters(), "lr": config.head_lr}], weight_decay=0.01)
+    steps = config.epochs * math.ceil(len(examples) / config.batch)
+    warmup = 0.06 * steps
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / steps))
+    step = 0
+    for epoch in range(config.epochs):
+        # batches of similar length (less padding), in a shuffled order
+        order = sorted(range(len(examples)), key=lambda i: len(examples[i].text) + rng.random() * 20)
+        batches = [order[i:i + config.batch] for i in range(0, len(order), config.batch)]
+        rng.shuffle(batches)
+        for rows in batches:
+            logits = layer(_pooled(encoder, tokenizer, [examples[i].text for i in rows], config.max_length) * SCALE)
+            allowed = torch.tensor([examples[i].allowed for i in rows])
+            log_p = torch.log_softmax(logits, dim=-1)
+            loss = -torch.logsumexp(log_p.masked_fill(~allowed, -1e9), dim=-1).mean()
+            optimiser.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(list(encoder.parameters()) + list(layer.parameters()), 1.0)
+            optimiser.step()
+            schedule.step()
+            step += 1
+            if step % 100 == 0:
+                log(f"epoch {epoch + 1}/{config.epochs}, step {step}/{steps}, loss {loss.item():.3f}")
+    encoder.eval()
+    return encoder, layer, tokenizer
+
+
+def _pooled(encoder, tokenizer, texts: list[str], max_length: int):  # type: ignore[no-untyped-def]
+    import torch
+
+    batch = tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+    hidden = encoder(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
+
+
+def unit_probabilities(encoder, layer, tokenizer, texts: Sequence[str], batch: int = 64) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Group probabilities (n, groups) of each text, as the shipped model computes them."""
+    import torch
+
+    out = []
+    with torch.inference_mode():
+        for begin in range(0, len(texts), batch):
+            logits = layer(_pooled(encoder, tokenizer, list(texts[begin:begin + batch]), 256) * SCALE)
+            out.append(torch.softmax(logits, dim=-1).numpy())
+    return np.concatenate(out) if out else np.zeros((0, len(GROUPS)), dtype=np.float32)
+
+
+def save_model(encoder, layer, tokenizer, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    """The fine-tuned encoder as int8 ONNX (``model-int8.onnx`` and its tokenizer and configs)
+    and the linear layer as ``weights`` / ``bias`` arrays for head.npz (SCALE folded in)."""
+    import shutil
+    import tempfile
+
+    from retrieval.index import export_int8_folder
+    from retrieval.index import resolve_model_path
+
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch) / "encoder"
+        encoder.save_pretrained(str(source))
+        tokenizer.save_pretrained(str(source))
+        bundled = resolve_model_path("bundled")
+        for name in ("modules.json", "sentence_bert_config.json", "1_Pooling/config.json"):
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(bundled / name, source / name)
+        export_int8_folder(source, folder)
+
+
+def layer_arrays(layer) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    weights = layer.weight.detach().numpy().astype(np.float32) * SCALE
+    return weights, layer.bias.detach().numpy().astype(np.float32)

@@ -1,0 +1,84 @@
+"""The independent data and how it is split and scored: the frozen test writers never reach
+training, a hit is a passage that holds most of the answer's paragraph, the plain baseline is
+what it says, and the thresholds keep ordinary questions within the limits.
+
+Reads ../shared/train (CI has it). The held-out writers' retrieval figures are pinned in
+tests/search/test_held_out_writers.py, the safety ones in tests/safety/test_learned_flags.py.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval.evaluation.baseline import OVERLAP_WORDS, WINDOW_WORDS, PlainBaseline, windows
+from retrieval.evaluation.flag_thresholds import LIMITS, Scored, Thresholds, choose, shown_level
+from retrieval.evaluation.flag_training import GROUPS, Item, split_items
+from retrieval.evaluation.training_data import flag_messages, lay_questions, writer_split
+from retrieval.evaluation.writer_sets import holds_paragraph
+
+
+def test_no_test_writer_reaches_either_model_s_training() -> None:
+    split = writer_split()
+    train, test = split_items(flag_messages(), lay_questions())
+    test_writers = {i.writer for i in test}
+    assert test_writers == {"writer2", "writer5", "consumer-j", "consumer-v", "medquad-11", "medquad-12"}
+    assert not test_writers & {i.writer for i in train}
+    assert len(train) > 10_000 and len(test) > 1_800
+    from retrieval.evaluation.train_relevance import MODEL_DIR
+
+    trained_on = json.loads((MODEL_DIR / "training.json").read_text(encoding="utf-8"))["writers"]
+    assert not {f"consumer-{w}" for w in split.test["consumer"]} & set(trained_on)
+    assert not {f"medquad-{w}" for w in split.test["medquad"]} & set(trained_on)
+    assert len(trained_on) == 27
+
+
+def test_a_hit_holds_most_of_the_answer_s_paragraph() -> None:
+    paragraph = "Heat helps a stiff back in the morning because it relaxes the muscles around the spine."
+    assert holds_paragraph("Intro. " + paragraph + " Ice is for new injuries.", paragraph)
+    half = " ".join(paragraph.split()[:9])
+    assert holds_paragraph(half + " and other words after it.", paragraph)  # a chunk boundary mid-paragraph
+    assert not holds_paragraph(" ".join(paragraph.split()[:5]) + " something else.", paragraph)
+    assert not holds_paragraph("Pillows between the knees help side sleepers.", paragraph)
+    assert not holds_paragraph("anything", "")
+
+
+def test_the_plain_baseline_is_bundled_minilm_over_200_word_windows(tmp_path: Path) -> None:
+    text = " ".join(f"w{i}" for i in range(450))
+    parts = windows(text)
+    assert [len(p.split()) for p in parts] == [200, 200, 130]
+    assert parts[1].split()[0] == f"w{WINDOW_WORDS - OVERLAP_WORDS}"
+    (tmp_path / "sleep.txt").write_text("Sleeping on your side with a pillow between your knees eases back pain.", encoding="utf-8")
+    (tmp_path / "heat.txt").write_text("A hot water bottle relaxes tight muscles in the lower back.", encoding="utf-8")
+    baseline = PlainBaseline.over(tmp_path)
+    assert [source for _, source in baseline.search("best position to sleep in", k=2)] == ["sleep.txt", "heat.txt"]
+
+
+def _scored(level: str, flagged: float, writer: str = "w", group: str | None = None) -> Scored:
+    """One message whose single unit puts ``flagged`` on an emergency group."""
+    probabilities = np.zeros((1, len(GROUPS)), dtype=np.float32)
+    probabilities[0, GROUPS.index("saddle_numbness")] = flagged
+    probabilities[0, GROUPS.index("routine")] = 1 - flagged
+    return Scored(Item(writer, "text", group, level), probabilities)
+
+
+def test_the_thresholds_keep_ordinary_questions_within_the_limits_even_at_a_missed_emergency() -> None:
+    """Ordinary questions scored 0.1-0.3 and emergencies 0.2-0.9: the cheapest threshold by cost
+    alone (0.05) would flag most ordinary questions; the chosen one keeps them under LIMITS."""
+    emergencies = [_scored("emergency", f, group="saddle_numbness") for f in np.linspace(0.2, 0.9, 30)]
+    ordinary = [_scored("none", f) for f in np.linspace(0.1, 0.3, 300)]
+    chosen, table = choose(emergencies + ordinary)
+    levels = [shown_level(s, chosen) for s in ordinary]
+    assert sum(lv != "none" for lv in levels) / len(levels) <= LIMITS["ordinary_none_flagged"]
+    cheapest = min(table, key=lambda row: row["cost"])
+    assert cheapest["within_limits"] is False and cheapest["flag"] < chosen.flag
+    assert chosen == Thresholds(flag=chosen.flag, emergency=chosen.emergency)
+    assert any(row["within_limits"] for row in table)
+
+
+@pytest.mark.parametrize("level", ["emergency", "urgent", "none"])
+def test_every_lay_question_keeps_its_independent_level(level: str) -> None:
+    questions = [q for q in lay_questions() if q.level == level]
+    assert questions and all(q.text.strip() and q.passage for q in questions)
