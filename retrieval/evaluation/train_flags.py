@@ -109,7 +109,7 @@ def score_shipped(folder: Path, items):  # type: ignore[no-untyped-def]
     """Score ``items`` with the exported classifier in ``folder``, as the product runs it."""
     from retrieval.evaluation.flag_thresholds import Scored
     from retrieval.index import SentenceTransformerEmbedder
-    from retrieval.safety.learned_flags import FlagHead
+    from retrieval.safety import FlagHead
 
     head = FlagHead.load(folder / "head.npz")
     encoder = SentenceTransformerEmbedder(str(folder), backend="onnx")

@@ -22,7 +22,7 @@ EXPECTED = (
     "clause_break", "negation", "pseudo_negation", "post_negation", "hypothetical", "question_start",
     "personal", "past", "remote_past", "positional", "exertion", "mechanical", "concern", "third_person",
     "first_person_subject", "carer_symptoms", "first_person_symptoms", "intended_weight_loss",
-    "unintended_weight_loss", "weight_aspiration",
+    "unintended_weight_loss", "weight_aspiration", "own_body_beside_an_animal",
 )
 WINDOW_CHARS = 160  # how far a modifier may sit from its target (bounded for long inputs)
 NEGATION_TOKENS = 6

@@ -31,7 +31,7 @@ from functools import lru_cache
 from retrieval.safety import redflags
 from retrieval.safety.findings import fired_rules
 from retrieval.safety.redflags import EMERGENCY, URGENT  # the levels the bank's rules raise
-from retrieval.safety.modifiers import Clauses
+from retrieval.safety.modifiers import PATTERNS, Clauses
 from retrieval.safety.normalise import clean_characters, normalise_text
 
 NONE = "none"
@@ -59,7 +59,8 @@ def assess(question: str, *, learned: bool = True) -> Triage:
     (``learned_flags``) scores the message and its sentences: it raises the level (and sets
     ``crisis``) where it finds a flag, and it alone decides whether the message asks about a
     medicine's dose (``dosing``) or about a pet (``about_animal``). It never lowers a level the
-    rules found, except for a pet's symptoms. ``learned=False`` runs the rules alone (for
+    rules found, except for a pet's symptoms (a message about the asker's own body beside an
+    animal, modifiers.yaml's ``own_body_beside_an_animal``, is not about a pet). ``learned=False`` runs the rules alone (for
     testing them, and for the training script's audit of them).
     """
     raw = question if isinstance(question, str) else str(question or "")
@@ -69,7 +70,8 @@ def assess(question: str, *, learned: bool = True) -> Triage:
         from retrieval.safety.learned_flags import learned_flag
 
         found = learned_flag(clean_characters(raw))
-    about_animal = bool(found and found.pet)
+    # the classifier's pet decline, unless the message is about the asker's own body
+    about_animal = bool(found and found.pet) and not PATTERNS["own_body_beside_an_animal"].search(text)
     fired = fired_rules(Clauses(text), about_animal=about_animal)
     reasons = [rule.id for rule in fired]
     level = max((rule.level for rule in fired), key=_LEVEL_RANK.__getitem__, default=NONE)

@@ -1,10 +1,11 @@
-"""Retrieval on the frozen test writers, as the user sees it, beside the plain baseline.
+"""Retrieval on the frozen test writers, as the user sees it (the plain baseline beside it in the comments).
 
 The same code as `python -m retrieval eval-writers` (`make eval`): each consumer writer's ten
 articles built with the product's own `build`, the MedQuAD writers' questions over every MedQuAD
 passage, seed writer B over corpus/. A declined or carded answerable question is a miss. The
 figures are pinned a little under what was measured (EVALUATION.md, "Retrieval: the relevance
-encoder"); the baseline's are pinned exactly, as it does not change with our code.
+encoder"). The plain baseline is not rerun here (it does not change with our code, and embeds
+every MedQuAD window again); its figures are in the comments and in EVALUATION.md.
 """
 from __future__ import annotations
 
@@ -14,19 +15,21 @@ from retrieval.evaluation.writer_sets import writer_sets
 from retrieval.evaluation.writers import evaluate_set
 
 # set: (hit@1 floor, hit@3 floor, declined ceiling), measured in the comment
+# (measured 2026-12-07: hit@1 / hit@3 / declined or carded; plain baseline hit@1 / hit@3)
 FLOORS = {
-    "consumer-j": (0.0, 0.0, 1.0),  # measured: TBD
-    "consumer-v": (0.0, 0.0, 1.0),
-    "medquad-11": (0.0, 0.0, 1.0),
-    "medquad-12": (0.0, 0.0, 1.0),
-    "seed-B": (0.0, 0.0, 1.0),
+    "consumer-j": (0.58, 0.74, 0.075),  # 0.593 / 0.759 / 0.060; baseline 0.440 / 0.704
+    "consumer-v": (0.46, 0.63, 0.13),  # 0.480 / 0.652 / 0.113; baseline 0.427 / 0.726
+    "medquad-11": (0.72, 0.86, 0.035),  # 0.734 / 0.878 / 0.019; baseline 0.560 / 0.728
+    "medquad-12": (0.71, 0.855, 0.035),  # 0.730 / 0.872 / 0.023; baseline 0.576 / 0.727
+    "seed-B": (0.60, 0.77, 0.15),  # 0.62 / 0.79 / 0.13; baseline 0.41 / 0.74; not covered declined 0.90
 }
+UNCOVERED_DECLINED_FLOOR = 0.85  # seed-B's 50 questions the articles do not cover
 
 
 @pytest.fixture(scope="module")
 def figures(tmp_path_factory: pytest.TempPathFactory) -> dict:
     cache = tmp_path_factory.mktemp("writer-sets")
-    return {s.name: evaluate_set(s, cache) for s in writer_sets(cache, which="test")}
+    return {s.name: evaluate_set(s, cache, baseline=False) for s in writer_sets(cache, which="test")}
 
 
 @pytest.mark.slow
@@ -42,3 +45,5 @@ def test_each_test_writer_keeps_its_figures(figures: dict, name: str) -> None:
     hit1, hit3, declined = FLOORS[name]
     assert found.hit_at[1] >= hit1 and found.hit_at[3] >= hit3 and found.declined <= declined, found
     assert found.hit_at[1] <= found.ranking_hit_at[1]  # what the user sees never beats the ranking alone
+    if found.should_decline:
+        assert found.declined_when_uncovered >= UNCOVERED_DECLINED_FLOOR, found

@@ -31,21 +31,21 @@ def test_seed_set_hybrid_ranks_the_answer_first_often(seed_results) -> None:  # 
     hybrid = seed_results["hybrid"]
     assert hybrid.answerable >= 110
     # As the user sees it (a declined answerable question, or one answered with an emergency
-    # card, is a miss at every k), measured 2026-12-05 with the learned red-flag head:
-    # hit@1 0.718, hit@3 0.855, hit@5 0.882, MRR 0.791.
-    assert hybrid.hit_at[1] >= 0.70
-    assert hybrid.hit_at[3] >= 0.84
-    assert hybrid.hit_at[5] >= 0.87
-    assert hybrid.mrr >= 0.78
-    # The ranking alone, as if nothing were declined: measured 0.736 (0.773 before the search
-    # keyword was cleaned out of one title, EVALUATION.md "Keyword-stuffed titles"; 0.691 without
-    # sentence vectors), hit@3 0.882, MRR 0.813.
-    assert hybrid.ranking_hit_at[1] >= 0.72
-    assert hybrid.ranking_hit_at[3] >= 0.86
+    # card, is a miss at every k), measured 2026-12-07 with the fine-tuned relevance encoder and
+    # the red-flag classifier: hit@1 0.691, hit@3 0.864, hit@5 0.900, MRR 0.777 (2026-12-05, with
+    # the bundled MiniLM, hand-tuned titles and sentence vectors: 0.718 / 0.855 / 0.882 / 0.791;
+    # this set is the team's own, in-sample for the old settings: EVALUATION.md).
+    assert hybrid.hit_at[1] >= 0.67
+    assert hybrid.hit_at[3] >= 0.85
+    assert hybrid.hit_at[5] >= 0.88
+    assert hybrid.mrr >= 0.76
+    # The ranking alone, as if nothing were declined: measured hit@1 0.727, hit@3 0.909, MRR 0.818.
+    assert hybrid.ranking_hit_at[1] >= 0.71
+    assert hybrid.ranking_hit_at[3] >= 0.89
     assert hybrid.ranking_mrr >= 0.80
     assert hybrid.hit_at[1] <= hybrid.ranking_hit_at[1] and hybrid.mrr <= hybrid.ranking_mrr
     # of the shown passages that answer, the share whose highlight holds the answer's key phrase
-    assert hybrid.highlight_hits >= 0.68  # measured 0.696 (0.635 by words in common alone)
+    assert hybrid.highlight_hits >= 0.64  # measured 0.664 (0.696 with sentence vectors in the index)
 
 
 def test_hybrid_beats_each_retriever_alone_on_the_seed_set(seed_results) -> None:  # type: ignore[no-untyped-def]
@@ -56,10 +56,12 @@ def test_hybrid_beats_each_retriever_alone_on_the_seed_set(seed_results) -> None
 def test_seed_set_not_covered_questions_are_declined(seed_results) -> None:  # type: ignore[no-untyped-def]
     hybrid = seed_results["hybrid"]
     assert hybrid.should_decline >= 40
-    assert hybrid.declined >= 0.85  # measured 0.875 (0.854 without sentence vectors, 0.771 before the body-part rule)
-    # measured 0.027 (3 of 110): 0.009 before emergency cards and dosing declines counted as
-    # declines and before the learned red-flag head
-    assert hybrid.wrongly_declined <= 0.04
+    # measured 0.708: the threshold is now chosen on independent writers (0.30, where 1.7% of
+    # their answerable questions are wrongly declined); 0.875 before, with 0.40 and a body-part
+    # rule tuned on this set
+    assert hybrid.declined >= 0.69
+    # measured 0.055 (6 of 110, emergency cards and dosing declines included); 0.027 before
+    assert hybrid.wrongly_declined <= 0.07
 
 
 @pytest.mark.slow
