@@ -74,9 +74,9 @@ def test_crisis_and_same_day_numbers_are_tel_links(screen) -> None:  # type: ign
 @SCREENS
 def test_a_short_answer_first_and_passages_that_open_in_place(screen, viewport: dict[str, int]) -> None:
     page = screen(viewport)
-    reply = ask(page, "how long does acute back pain last?")
+    reply = ask(page, "is a firm mattress better for back pain?")
     text = reply.inner_text()
-    assert "In short" in text and "“Acute pain in the back lasts from a few days to a couple of weeks.” (1)" in text
+    assert "In short" in text and "“A firmer mattress is best.” (1)" in text
     assert text.index("In short") < text.index("Here is what the articles say")
     passage = reply.locator("details.passage").first
     assert passage.get_attribute("open") is None  # folded: title, highlighted sentence, source
@@ -212,7 +212,7 @@ def test_past_conversations_are_kept_in_the_browser(screen, viewport: dict[str, 
     page.locator("#past-list label").first.click()
     page.locator("#delete-conversation").click()
     page.wait_for_function("document.querySelectorAll('#past-list label').length === 0")
-    ask(page, "and what about the pillow?")
+    ask(page, "and what about a pillow for it?")
     if viewport is PHONE:
         page.locator("#options-toggle").click()  # each answer folds the options away again
     page.locator("#delete-all").click()  # everything, in one click

@@ -46,7 +46,7 @@ def service(tmp_path: Path, seed_index: Settings, embedder) -> ChatService:  # t
 
 def test_a_conversation_grows_by_turns_and_records_what_was_answered(service: ChatService) -> None:
     chat = conversation.new()
-    for question in ["How should I sleep with low back pain?", "and what about the pillow?"]:
+    for question in ["How should I sleep with low back pain?", "and what about a pillow for it?"]:
         chat = conversation.with_question(chat, question)
         assert chat["messages"][-1]["role"] == "user"  # shown before the answer arrives
         chat = conversation.with_answer(service, chat, question)
