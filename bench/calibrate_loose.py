@@ -47,8 +47,8 @@ def main() -> None:
         answering = sum(r[2] for r in rows)
         print(f"{len(questions)} answerable dev questions; {len(rows)} passages after the first, {answering} of them answering\n")
         print("| gap | floor | answering hidden | others hidden |\n|---|---|---|---|")
-        for gap in (0.10, 0.12, 0.15, 0.20):
-            for floor in (0.35, 0.40, 0.45):
+        for gap in (0.10, 0.15, 0.20, 0.25):
+            for floor in (0.20, 0.25, 0.30, 0.35, 0.40):
                 hidden = [r for r in rows if r[1] > gap or r[0] < floor]
                 print(f"| {gap:.2f} | {floor:.2f} | {sum(r[2] for r in hidden)}/{answering} | "
                       f"{sum(not r[2] for r in hidden)}/{len(rows) - answering} |")
