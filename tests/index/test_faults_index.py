@@ -122,7 +122,7 @@ def test_an_index_built_with_another_model(reference: Reference, other_model: Pa
     work = reference.old.copy_to(tmp_path)
     other = {"RETRIEVAL_MODEL": str(other_model)}
     refused = cli("ask", "how should I sleep?", "--index", str(work.index), "--json", env=other)
-    one_line_error(refused, "the index was built with model sentence-transformers/all-MiniLM-L6-v2", str(other_model), "build --full")
+    one_line_error(refused, "the index was built with model back-pain-relevance-minilm", str(other_model), "build --full")
     assert refused.stdout == ""
     rebuilt = cli("build", "--corpus", str(work.corpus), "--index", str(work.index), "--json", env=other)
     assert rebuilt.returncode == 0, rebuilt.stderr

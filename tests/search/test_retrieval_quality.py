@@ -73,11 +73,13 @@ def test_medquad_small_document_ranking(tmp_path_factory: pytest.TempPathFactory
     retriever = Retriever.load(settings, embedder=embedder)
     result = evaluate(retriever, load_questions(DATA / "medquad_small" / "qrels_small.jsonl"), mode="hybrid")
     assert result.answerable == 295
-    # measured 0.959 / MRR 0.977; without sentence vectors 0.973 / 0.984, also without names_title
-    # 0.922 / 0.956, also without document support 0.895 / 0.941
-    assert result.hit_at[1] >= 0.95
-    assert result.hit_at[5] >= 0.99  # measured 1.000
-    assert result.mrr >= 0.97
+    # MedQuAD's template questions ("What is (are) Glaucoma ?", written from the titles), measured
+    # 2026-12-07: hit@1 0.868, hit@5 0.997, MRR 0.926 (the bundled MiniLM in the same pipeline:
+    # 0.902 / 0.997 / 0.944). 0.959 / 0.977 before, with the title rewriting tuned on this set and
+    # removed because it did not earn its place on independent writers' questions (EVALUATION.md).
+    assert result.hit_at[1] >= 0.85
+    assert result.hit_at[5] >= 0.99
+    assert result.mrr >= 0.91
 
 
 def test_eval_counts_what_the_user_sees_a_declined_answer_is_a_miss(seed_retriever) -> None:  # type: ignore[no-untyped-def]
