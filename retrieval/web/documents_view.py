@@ -185,7 +185,7 @@ def progress_step(status: BuildStatus) -> tuple[tuple[int, int] | float, str]:
     labels = {
         "waiting": "Waiting for the index",
         "reading": "Reading articles",
-        "embedding": "Embedding passages and sentences",
+        "embedding": "Embedding passages",
         "loading": "Loading the new index",
     }
     desc = labels.get(status.stage, "Updating the index")

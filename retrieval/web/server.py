@@ -49,7 +49,7 @@ class TerminalProgress:
         if stage != self._stage and self._stage:
             print(file=sys.stderr)
         self._stage = stage
-        unit = "passages and sentences" if stage == "embedding" else "articles"
+        unit = "passages" if stage == "embedding" else "articles"  # sentences too with RETRIEVAL_SENTENCE_VECTORS=on
         print(f"\r  {stage.capitalize()}: {done}/{total} {unit}", end="", file=sys.stderr, flush=True)
 
     def close(self) -> None:
