@@ -21,13 +21,13 @@ linear layer over the flag groups. Training is deterministic for a given seed an
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from retrieval.evaluation.finetune import load_bundled, pooled, save_int8
 from retrieval.evaluation.training_data import FlagMessage, LayQuestion, read_flag_file, writer_split
 from retrieval.safety import GROUP_LEVELS, message_units
 
@@ -113,16 +113,8 @@ def training_examples(items: Sequence[Item]) -> list[Example]:
 def train(examples: Sequence[Example], config: TrainConfig, *, log=print):  # type: ignore[no-untyped-def]
     """Fine-tune encoder and layer together; returns (encoder, layer) as torch modules."""
     import torch
-    from transformers import AutoModel, AutoTokenizer
 
-    from retrieval.index import resolve_model_path
-
-    torch.manual_seed(config.seed)
-    torch.set_num_threads(config.threads)
-    rng = random.Random(config.seed)
-    path = resolve_model_path("bundled")
-    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-    encoder = AutoModel.from_pretrained(str(path), local_files_only=True)
+    tokenizer, encoder, rng = load_bundled(config.seed, config.threads)
     layer = torch.nn.Linear(encoder.config.hidden_size, len(GROUPS))
     encoder.train()
     optimiser = torch.optim.AdamW([{"params": encoder.parameters(), "lr": config.encoder_lr},
@@ -137,7 +129,7 @@ def train(examples: Sequence[Example], config: TrainConfig, *, log=print):  # ty
         batches = [order[i:i + config.batch] for i in range(0, len(order), config.batch)]
         rng.shuffle(batches)
         for rows in batches:
-            logits = layer(_pooled(encoder, tokenizer, [examples[i].text for i in rows], config.max_length) * SCALE)
+            logits = layer(pooled(encoder, tokenizer, [examples[i].text for i in rows], config.max_length) * SCALE)
             allowed = torch.tensor([examples[i].allowed for i in rows])
             log_p = torch.log_softmax(logits, dim=-1)
             loss = -torch.logsumexp(log_p.masked_fill(~allowed, -1e9), dim=-1).mean()
@@ -153,15 +145,6 @@ def train(examples: Sequence[Example], config: TrainConfig, *, log=print):  # ty
     return encoder, layer, tokenizer
 
 
-def _pooled(encoder, tokenizer, texts: list[str], max_length: int):  # type: ignore[no-untyped-def]
-    import torch
-
-    batch = tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
-    hidden = encoder(**batch).last_hidden_state
-    mask = batch["attention_mask"].unsqueeze(-1).float()
-    return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
-
-
 def unit_probabilities(encoder, layer, tokenizer, texts: Sequence[str], batch: int = 64) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Group probabilities (n, groups) of each text, as the shipped model computes them."""
     import torch
@@ -169,29 +152,15 @@ def unit_probabilities(encoder, layer, tokenizer, texts: Sequence[str], batch: i
     out = []
     with torch.inference_mode():
         for begin in range(0, len(texts), batch):
-            logits = layer(_pooled(encoder, tokenizer, list(texts[begin:begin + batch]), 256) * SCALE)
+            logits = layer(pooled(encoder, tokenizer, list(texts[begin:begin + batch]), 256) * SCALE)
             out.append(torch.softmax(logits, dim=-1).numpy())
     return np.concatenate(out) if out else np.zeros((0, len(GROUPS)), dtype=np.float32)
 
 
 def save_model(encoder, layer, tokenizer, folder: Path) -> None:  # type: ignore[no-untyped-def]
     """The fine-tuned encoder as int8 ONNX (``model-int8.onnx`` and its tokenizer and configs)
-    and the linear layer as ``weights`` / ``bias`` arrays for head.npz (SCALE folded in)."""
-    import shutil
-    import tempfile
-
-    from retrieval.index import export_int8_folder
-    from retrieval.index import resolve_model_path
-
-    with tempfile.TemporaryDirectory() as scratch:
-        source = Path(scratch) / "encoder"
-        encoder.save_pretrained(str(source))
-        tokenizer.save_pretrained(str(source))
-        bundled = resolve_model_path("bundled")
-        for name in ("modules.json", "sentence_bert_config.json", "1_Pooling/config.json"):
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(bundled / name, source / name)
-        export_int8_folder(source, folder)
+    (the linear layer goes to head.npz through ``layer_arrays``)."""
+    save_int8(encoder, tokenizer, folder)
 
 
 def layer_arrays(layer) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]

@@ -17,10 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import random
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -42,23 +39,14 @@ class RelevanceConfig:
 
 def train(pairs, config: RelevanceConfig, *, log=print):  # type: ignore[no-untyped-def]
     import torch
-    from transformers import AutoModel, AutoTokenizer
 
-    from retrieval.index import resolve_model_path
+    from retrieval.evaluation.finetune import load_bundled, pooled
 
-    torch.manual_seed(config.seed)
-    torch.set_num_threads(config.threads)
-    rng = random.Random(config.seed)
-    path = resolve_model_path("bundled")
-    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-    encoder = AutoModel.from_pretrained(str(path), local_files_only=True)
+    tokenizer, encoder, rng = load_bundled(config.seed, config.threads)
     encoder.train()
 
     def embed(texts: list[str], length: int):  # type: ignore[no-untyped-def]
-        batch = tokenizer(texts, padding=True, truncation=True, max_length=length, return_tensors="pt")
-        hidden = encoder(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).float()
-        return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
+        return pooled(encoder, tokenizer, texts, length)
 
     optimiser = torch.optim.AdamW(encoder.parameters(), lr=config.lr, weight_decay=0.01)
     steps = config.epochs * math.ceil(len(pairs) / config.batch)
@@ -94,18 +82,9 @@ def train(pairs, config: RelevanceConfig, *, log=print):  # type: ignore[no-unty
 
 def save(encoder, tokenizer, folder: Path) -> None:  # type: ignore[no-untyped-def]
     """The encoder as a model folder that ships int8 ONNX weights (what the product loads)."""
-    from retrieval.index import export_int8_folder
-    from retrieval.index import resolve_model_path
+    from retrieval.evaluation.finetune import save_int8
 
-    bundled = resolve_model_path("bundled")
-    with tempfile.TemporaryDirectory() as scratch:
-        source = Path(scratch)
-        encoder.save_pretrained(str(source))
-        tokenizer.save_pretrained(str(source))
-        for name in ("modules.json", "sentence_bert_config.json", "1_Pooling/config.json"):
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(bundled / name, source / name)
-        export_int8_folder(source, folder)
+    save_int8(encoder, tokenizer, folder)
 
 
 def main(argv: list[str] | None = None) -> int:
