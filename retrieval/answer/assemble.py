@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -188,8 +188,6 @@ def _with_highlight(
 ) -> tuple[Passage, float]:
     """The passage with its best sentence(s) and, when they sit at its edge, the neighbour; and
     the best sentence's score."""
-    from dataclasses import replace
-
     highlight, score = scored_highlight(question, passage.chunk.text, idf=result.idf, similarity=similarity)
     document = documents.get(passage.chunk.doc_id)
     context = edge_context(document.text, passage.chunk, highlight) if document is not None else EdgeContext()
@@ -199,15 +197,8 @@ def _with_highlight(
 def highlight_of(passage: Passage, question: str, result: SearchResult, embedder) -> str:  # type: ignore[no-untyped-def]
     """The sentence(s) of ``passage`` that best answer ``question``, as the answer shows them:
     words in common, and each sentence's similarity with the question."""
-    single = replace_passages(result, [passage])
-    similarity = shown_sentence_similarities(embedder, single)[0]
+    similarity = shown_sentence_similarities(embedder, replace(result, passages=[passage]))[0]
     return scored_highlight(question, passage.chunk.text, idf=result.idf, similarity=similarity)[0]
-
-
-def replace_passages(result: SearchResult, passages: list[Passage]) -> SearchResult:
-    from dataclasses import replace
-
-    return replace(result, passages=passages)
 
 
 def covered_topics(documents: dict[str, StoredDocument], limit: int = 6) -> list[str]:

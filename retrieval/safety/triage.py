@@ -60,8 +60,9 @@ def assess(question: str, *, learned: bool = True) -> Triage:
     ``crisis``) where it finds a flag, and it alone decides whether the message asks about a
     medicine's dose (``dosing``) or about a pet (``about_animal``). It never lowers a level the
     rules found, except for a pet's symptoms (a message about the asker's own body beside an
-    animal, modifiers.yaml's ``own_body_beside_an_animal``, is not about a pet). ``learned=False`` runs the rules alone (for
-    testing them, and for the training script's audit of them).
+    animal, modifiers.yaml's ``own_body_beside_an_animal``, is not about a pet).
+    ``learned=False`` runs the rules alone (for testing them, and for the training script's
+    audit of them).
     """
     raw = question if isinstance(question, str) else str(question or "")
     text = normalise_text(raw)

@@ -12,7 +12,7 @@ from retrieval.ingest import Chunk
 # Hybrid = min-max normalised dense score + LEXICAL_WEIGHT x min-max normalised BM25 score
 # (CombSUM). It beat RRF on both evaluation sets: see EVALUATION.md, "Retrieval". With the
 # fine-tuned encoder, dropping BM25 cost 0.03-0.04 hit@1 on two of four held-out writers' sets
-# (EVALUATION.md, "Ablation, 2026-12-07"): it stays.
+# (EVALUATION.md, "Development writers: what each component earns"): it stays.
 LEXICAL_WEIGHT = 0.5
 # Plus SUPPORT_WEIGHT x the mean of the article's next SUPPORT_PASSAGES best candidate scores
 # (``add_document_support``): an article with several passages on the question is more likely
