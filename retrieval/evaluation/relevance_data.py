@@ -3,13 +3,18 @@
 Each training writer's consumer articles are cleaned and chunked by the build's own stages
 (title prefix included, as it is embedded); a question's positive is the chunk that holds most
 of the paragraph it was written for. MedQuAD passages are chunked the same way, one file each.
+The project's own seed writers (``tests/data/independent/seed``) ask over the bundled articles
+(``corpus/``), chunked as ``build`` chunks them; a question's positive is the chunk that holds
+the most of its verbatim key phrases. Seed writers listed under ``encoder_holdout`` in
+``writer_split.yaml`` are never trained on: they judge whether these pairs earn their place.
 Negatives:
 
 - the writer's own hard negative, where there is one (a paragraph on a nearby subject that
   shares words with the question but does not answer it), if it is another chunk;
 - mined: the chunks today's model ranks highest for the question among the same pool (the
-  writer's articles, or every MedQuAD passage) that do not hold the answer (for MedQuAD,
-  another document), as long as they share little of the answer paragraph.
+  writer's articles, the seed articles, or every MedQuAD passage) that do not hold the answer
+  (for MedQuAD, another document; for the seed articles, none of the key phrases), as long as
+  they share little of the answer paragraph.
 
 The frozen test writers' questions and passages are never read here.
 """
@@ -19,8 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from retrieval.evaluation.training_data import lay_questions, writer_split
-from retrieval.evaluation.writer_sets import trigrams, article_text, consumer_articles, medquad_passages
+from retrieval.evaluation.training_data import OWN_DATA, lay_questions, writer_split
+from retrieval.evaluation.writer_sets import SEED_CORPUS, trigrams, article_text, consumer_articles, medquad_passages
 
 MINED_PER_QUESTION = 3
 MINED_FROM_TOP = 15
@@ -45,6 +50,7 @@ class Pair:
     pool: str  # the pool the negatives come from: a consumer writer, or "medquad"
     paragraph: str = ""  # consumer: the answer paragraph
     document: str = ""  # medquad: the answer's document id
+    phrases: tuple[str, ...] = ()  # seed: the verbatim key phrases that answer it
     writer_negative: str | None = None
     mined: list[str] = field(default_factory=list)
 
@@ -69,12 +75,13 @@ def product_chunks(doc_id: str, file_text: str, count_tokens) -> list:  # type: 
 
 
 def training_pairs(count_tokens, *, exclude_writers: frozenset[str] = frozenset()) -> tuple[list[Pair], dict[str, list[PoolChunk]]]:  # type: ignore[no-untyped-def]
-    """Pairs for every non-test writer (and not in ``exclude_writers``, e.g. "consumer-g"), and the pools."""
+    """Pairs for every writer the encoder may learn from (not test, not ``encoder_holdout``, not in
+    ``exclude_writers``, e.g. "consumer-g"), and the pools."""
     split = writer_split()
     articles = consumer_articles()
     pools: dict[str, list[PoolChunk]] = {}
     for article_id, article in articles.items():
-        if split.is_test("consumer", article["writer"]):
+        if not split.is_trained_on("consumer", article["writer"]):
             continue
         chunks = product_chunks(f"{article_id}.txt", article_text(article), count_tokens)
         pools.setdefault(article["writer"], []).extend(
@@ -90,7 +97,7 @@ def training_pairs(count_tokens, *, exclude_writers: frozenset[str] = frozenset(
     pools["medquad"] = list(by_pid.values())
     pairs = []
     for q in lay_questions():
-        if split.is_test(q.corpus, q.writer) or q.key in exclude_writers:
+        if not split.is_trained_on(q.corpus, q.writer) or q.key in exclude_writers:
             continue
         if q.corpus == "medquad":
             chunk = by_pid.get(q.passage)
@@ -114,11 +121,41 @@ def training_pairs(count_tokens, *, exclude_writers: frozenset[str] = frozenset(
                 if negative.id != best.id and share_of(paragraph, negative.text) < MAX_SHARED:
                     pair.writer_negative = negative.embedded
         pairs.append(pair)
+    pairs += seed_pairs(count_tokens, pools, exclude_writers)
     return pairs, pools
+
+
+def seed_pairs(count_tokens, pools: dict[str, list[PoolChunk]], exclude_writers: frozenset[str]) -> list[Pair]:  # type: ignore[no-untyped-def]
+    """Pairs from the seed writers' answerable questions (not the test writers, not
+    ``encoder_holdout``, not ``exclude_writers``); adds the bundled articles' chunks as pool "seed"."""
+    from retrieval.evaluation.metrics import passage_hits_phrases
+    from retrieval.evaluation.questions import load_questions
+
+    split = writer_split()
+    pool = pools["seed"] = [
+        PoolChunk(c.id, file.name, c.text, c.embedded_text(embed_title=True))
+        for file in sorted(SEED_CORPUS.glob("*.txt"))
+        for c in product_chunks(file.name, file.read_text(encoding="utf-8"), count_tokens)
+    ]
+    pairs = []
+    for file in sorted((OWN_DATA / "seed").glob("writer*.jsonl")):
+        writer = file.stem.removeprefix("writer")
+        if not split.is_trained_on("seed", writer) or f"seed-{writer}" in exclude_writers:
+            continue
+        for q in load_questions(file):
+            if q.expect != "answer" or not q.any_of:
+                continue
+            hits = [(sum(passage_hits_phrases(c.text, [phrase]) for phrase in q.any_of), -n, c) for n, c in enumerate(pool)]
+            count, _, best = max(hits, key=lambda h: h[:2])
+            if count:
+                pairs.append(Pair("seed", writer, q.query, best.embedded, best.id, "seed", document=best.document, phrases=q.any_of))
+    return pairs
 
 
 def mine_negatives(pairs: list[Pair], pools: dict[str, list[PoolChunk]], embed) -> None:  # type: ignore[no-untyped-def]
     """Fill each pair's ``mined`` with the best-ranked chunks of its pool that do not answer it."""
+    from retrieval.evaluation.metrics import passage_hits_phrases
+
     vectors = {name: embed([c.embedded for c in chunks]) for name, chunks in pools.items()}
     questions = embed([p.question for p in pairs])
     for pair, vector in zip(pairs, questions):
@@ -128,6 +165,9 @@ def mine_negatives(pairs: list[Pair], pools: dict[str, list[PoolChunk]], embed) 
             chunk = pool[int(i)]
             if pair.corpus == "consumer":
                 if chunk.embedded == pair.positive or share_of(pair.paragraph, chunk.text) >= MAX_SHARED:
+                    continue
+            elif pair.corpus == "seed":
+                if chunk.embedded == pair.positive or passage_hits_phrases(chunk.text, pair.phrases):
                     continue
             elif chunk.document == pair.document:
                 continue

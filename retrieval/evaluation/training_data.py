@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,9 +49,15 @@ def shared_train() -> Path:
 @dataclass(frozen=True)
 class WriterSplit:
     test: dict[str, tuple[str, ...]]  # source -> the writers held out for testing
+    # source -> writers never trained on by the relevance encoder (not test: they decide what it learns from)
+    encoder_holdout: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def is_test(self, source: str, writer: str) -> bool:
         return writer in self.test.get(source, ())
+
+    def is_trained_on(self, source: str, writer: str) -> bool:
+        """Whether the relevance encoder may learn from this writer (neither test nor held out)."""
+        return not self.is_test(source, writer) and writer not in self.encoder_holdout.get(source, ())
 
 
 @lru_cache(maxsize=1)
@@ -59,7 +65,10 @@ def writer_split() -> WriterSplit:
     from retrieval.datafiles import read_yaml
 
     data = read_yaml(SPLIT_FILE)
-    return WriterSplit({source: tuple(str(w) for w in writers) for source, writers in data["test"].items()})
+    def writers(key: str) -> dict[str, tuple[str, ...]]:
+        return {source: tuple(str(w) for w in names) for source, names in (data.get(key) or {}).items()}
+
+    return WriterSplit(writers("test"), writers("encoder_holdout"))
 
 
 @dataclass(frozen=True)
@@ -117,9 +126,11 @@ def flag_messages() -> list[FlagMessage]:
 
 
 def lay_questions() -> list[LayQuestion]:
-    """The relevance writers' questions (SKIP lines dropped), in file order."""
+    """The relevance writers' questions (SKIP lines dropped), in file order: the shared writers',
+    then the project's own consumer writers' (``tests/data/independent/consumer``, same format)."""
     out = []
-    for file in sorted((shared_train() / "relevance").glob("*/questions_*.jsonl")):
+    own = sorted((OWN_DATA / "consumer").glob("questions_*.jsonl"))
+    for file in sorted((shared_train() / "relevance").glob("*/questions_*.jsonl")) + own:
         corpus, writer = file.parent.name, file.stem.split("_", 1)[1]
         for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
             row = json.loads(line)

@@ -83,9 +83,11 @@ def _write(folder: Path, name: str, text: str) -> None:
 
 
 def consumer_articles() -> dict[str, dict]:
-    """article_id -> {"title", "paragraphs", "writer", "style"} for every consumer writer."""
+    """article_id -> {"title", "paragraphs", "writer", "style"} for every consumer writer (the
+    shared writers', then the project's own in ``tests/data/independent/consumer``)."""
     articles = {}
-    for file in sorted((shared_train() / "relevance" / "consumer").glob("articles_*.jsonl")):
+    own = sorted((OWN_DATA / "consumer").glob("articles_*.jsonl"))
+    for file in sorted((shared_train() / "relevance" / "consumer").glob("articles_*.jsonl")) + own:
         writer = file.stem.split("_", 1)[1]
         for line in file.read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
@@ -119,7 +121,22 @@ def consumer_set(writer: str, cache: Path, questions: Sequence[LayQuestion], art
     for q in questions:
         article_id, para = q.passage.split("#")
         asked.append(SetQuestion(q.text, q.level, paragraph=articles[article_id]["paragraphs"][int(para)]))
+    asked += [SetQuestion(q["query"], expect="decline") for q in not_covered_questions() if q["corpus"] == writer]
     return WriterSet(f"consumer-{writer}", folder, tuple(asked), writer_split().is_test("consumer", writer))
+
+
+def not_covered_questions() -> list[dict]:
+    """The own "not covered" writers' questions: ``{"corpus", "query", "expect": "decline", "topic"}``,
+    each asked of one consumer writer's articles (``corpus`` is that writer's letter)."""
+    rows = []
+    for file in sorted((OWN_DATA / "notcovered").glob("writer*.jsonl")):
+        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                row = json.loads(line)
+                if row.get("expect") != "decline" or not str(row.get("query", "")).strip() or not row.get("corpus"):
+                    raise ValueError(f"{file}:{number}: expected a decline line with \"corpus\" and \"query\"")
+                rows.append({**row, "writer": file.stem.removeprefix("writer")})
+    return rows
 
 
 def medquad_corpus(cache: Path, passages: dict[str, dict]) -> Path:

@@ -32,7 +32,31 @@ def test_no_test_writer_reaches_either_model_s_training() -> None:
     trained_on = json.loads((MODEL_DIR / "training.json").read_text(encoding="utf-8"))["writers"]
     assert not {f"consumer-{w}" for w in split.test["consumer"]} & set(trained_on)
     assert not {f"medquad-{w}" for w in split.test["medquad"]} & set(trained_on)
-    assert len(trained_on) == 27
+    assert not {f"seed-{w}" for w in split.test["seed"]} & set(trained_on)
+    held_out = {f"{source}-{w}" for source, writers in split.encoder_holdout.items() for w in writers}
+    assert held_out == {"seed-C", "consumer-z"} and not held_out & set(trained_on)
+    assert {"seed-A", "seed-D", "seed-E", "consumer-w", "consumer-x", "consumer-y"} <= set(trained_on)
+    assert len(trained_on) == 33
+
+
+def test_the_encoder_s_training_pairs_leave_out_test_and_held_out_writers() -> None:
+    """The pairs themselves, not only the summary: no question of a test writer or of a writer
+    held out of the encoder (seed C, consumer z) is trained on, and the seed pairs point at the
+    chunk of the bundled articles that holds a key phrase."""
+    from retrieval.evaluation.metrics import passage_hits_phrases
+    from retrieval.evaluation.questions import load_questions
+    from retrieval.evaluation.relevance_data import seed_pairs
+    from retrieval.evaluation.training_data import OWN_DATA
+    from retrieval.index import SentenceTransformerEmbedder
+
+    pools: dict = {}
+    pairs = seed_pairs(SentenceTransformerEmbedder().count_tokens, pools, frozenset())
+    assert {p.writer for p in pairs} == {"A", "D", "E"}
+    asked = {q.query for w in "BC" for q in load_questions(OWN_DATA / "seed" / f"writer{w}.jsonl")}
+    assert not asked & {p.question for p in pairs}
+    assert len(pairs) >= 290
+    chunks = {c.embedded: c for c in pools["seed"]}
+    assert all(passage_hits_phrases(chunks[p.positive].text, p.phrases) for p in pairs)
 
 
 def test_a_hit_holds_most_of_the_answer_s_paragraph() -> None:
