@@ -153,6 +153,8 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     documents = result.data.documents if result.data is not None else {}
     coverage = assess_coverage(result, question=text, nerve_pain=triage.safety_net)
     about = {"uncovered_parts": coverage.uncovered_parts, "unfamiliar": unfamiliar_words(text, result.idf)}
+    if triage.off_topic and coverage.covered:  # "write me a poem": not a health question, whatever it matched
+        coverage = replace(coverage, covered=False, reason="not a health question", uncovered_parts=frozenset())
     if not coverage.covered:
         return reply([], False, coverage.reason, _not_covered_text(documents, coverage), **about)
     similarities = shown_sentence_similarities(retriever.embedder, result)

@@ -65,6 +65,7 @@ class LearnedFlag:
     unit: str = ""  # the message or sentence that scored highest
     dosing: bool = False  # the whole message is most likely a dosing question
     pet: bool = False  # the whole message is most likely about a pet's symptoms
+    off_topic: bool = False  # the whole message is almost surely not a health question ("write me a poem")
     also: tuple[str, ...] = ()  # other flag groups some unit gives at least flag_threshold ("I want to end it all. And I can't pee.")
 
 
@@ -86,6 +87,15 @@ def message_units(text: str) -> list[str]:
     return units
 
 
+# The whole message's "offtopic" probability at or above which it is declined as not covered
+# ("write me a poem about cheese"), whatever the passages' scores. Chosen on writers the classifier
+# never saw (EVALUATION.md, "Second round"): at 0.9 none of 1,360 answerable questions of the
+# second-round writers (consumer w-z, seed A, C, D, E) is declined, and 46% of their non-health
+# not-covered questions are (0.7 and 0.8 declined 3 answerable ones: "how do I do a bird dog").
+# head.npz may carry its own ``offtopic_threshold``; this is the value when it does not.
+OFFTOPIC_THRESHOLD = 0.9
+
+
 @dataclass(frozen=True)
 class FlagHead:
     """Multinomial logistic regression over unit vectors, with dev-chosen thresholds."""
@@ -98,6 +108,7 @@ class FlagHead:
     dosing_threshold: float = 1.1  # the whole message's "dosing" probability that declines it (> 1: never)
     pet_threshold: float = 1.1  # the whole message's "pet" probability that points to a vet (> 1: never)
     pooling: str = "sum"  # a unit's flag score: "sum" of the flag groups' probabilities, or the "max"
+    offtopic_threshold: float = 1.1  # the whole message's "offtopic" probability that declines it (> 1: never)
 
     @classmethod
     def load(cls, path: Path = HEAD_PATH) -> FlagHead:
@@ -116,6 +127,8 @@ class FlagHead:
                     dosing_threshold=float(data["dosing_threshold"]),
                     pet_threshold=float(data["pet_threshold"]),
                     pooling=str(data["pooling"]),
+                    offtopic_threshold=float(data["offtopic_threshold"]) if "offtopic_threshold" in data
+                    else OFFTOPIC_THRESHOLD,
                 )
         except FileNotFoundError:
             raise SafetyModelError(f"the red-flag model {_shown(path)} is missing: {fix}") from None
@@ -155,6 +168,7 @@ class FlagHead:
         groups = {g: i for i, g in enumerate(self.groups)}
         dosing = "dosing" in groups and bool(whole[groups["dosing"]] >= self.dosing_threshold)
         pet = "pet" in groups and bool(whole[groups["pet"]] >= self.pet_threshold)
+        off_topic = "offtopic" in groups and bool(whole[groups["offtopic"]] >= self.offtopic_threshold)
         # "sum": the flag groups' summed probability (a message between two related flags, say
         # saddle numbness and bladder trouble, keeps its whole weight); "max": the most likely
         # flag group's.
@@ -164,7 +178,7 @@ class FlagHead:
         raising = flagged >= self.flag_threshold
         if not raising.any():
             best = int(flagged.argmax())
-            return LearnedFlag("none", "", float(flagged[best]), units[best], dosing, pet)
+            return LearnedFlag("none", "", float(flagged[best]), units[best], dosing, pet, off_topic)
         is_emergency = bool((emergency[raising] >= self.emergency_threshold).any())
         scores = np.where(raising, emergency if is_emergency else flagged, -1.0)
         best = int(scores.argmax())
@@ -173,7 +187,8 @@ class FlagHead:
         strongest = np.where(flagged_mask, probs.max(axis=0), -1.0)
         also = tuple(self.groups[i] for i in np.argsort(-strongest)
                      if strongest[i] >= self.flag_threshold and self.groups[i] != group)
-        return LearnedFlag("emergency" if is_emergency else "urgent", group, float(flagged[best]), units[best], dosing, pet, also)
+        return LearnedFlag("emergency" if is_emergency else "urgent", group, float(flagged[best]), units[best], dosing, pet,
+                           off_topic, also)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ class Triage:
     dosing: bool = False  # a medicine dose/strength/combination question: decline (never with crisis)
     safety_net: bool = False  # sciatica / nerve-pain topic: add the one-line safety net
     about_animal: bool = False  # about a pet's symptoms, not the asker's: the articles are about people
+    off_topic: bool = False  # almost surely not a health question: declined as not covered, whatever the passages' scores
 
 
 __all__ = ["EMERGENCY", "URGENT", "NONE", "Triage", "assess", "normalise_text", "rule_level"]
@@ -91,6 +92,7 @@ def assess(question: str, *, learned: bool = True) -> Triage:
         dosing=bool(found and found.dosing) and level == NONE,
         safety_net=bool(redflags.BANK.safety_net.search(text)) and not about_animal,
         about_animal=about_animal and not crisis,
+        off_topic=bool(found and found.off_topic) and level == NONE and not about_animal,
     )
 
 

@@ -85,9 +85,9 @@ def assess_coverage(
 
 def answer_declines(result: SearchResult, question: str, triage: Triage) -> bool:
     """Whether ``answer_question`` declines this question once retrieval has run: about an
-    animal, or not covered. For measuring (``evaluate``, the calibration script); the answer
-    itself checks the animal first, before searching."""
-    return triage.about_animal or not assess_coverage(result, question=question, nerve_pain=triage.safety_net).covered
+    animal, off topic, or not covered. For measuring (``evaluate``, the calibration script); the
+    answer itself checks the animal first, before searching."""
+    return triage.about_animal or triage.off_topic or not assess_coverage(result, question=question, nerve_pain=triage.safety_net).covered
 
 
 # id(IndexData) -> the parts its titles name; an entry goes when its generation is freed. Keyed

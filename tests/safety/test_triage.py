@@ -278,3 +278,21 @@ def test_normalise_text_expands_contractions_and_fixes_spelling():
 # --------------------------------------------------------------------------------------
 # With the learned red-flag head (tests/safety/test_learned_flags.py has the rest)
 # --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("question", "off_topic"), [
+    ("write me a poem about cheese", True),
+    ("what time is the train to leeds", True),
+    ("is heat or ice better for a sore back", False),
+    ("How do I do a bird dog properly?", False),  # an exercise's name, not a pet
+    ("how do you do a stomach vacuum", False),  # an exercise, not housework
+])
+def test_a_message_that_is_not_about_health_is_marked_off_topic(question: str, off_topic: bool) -> None:
+    assert assess(question).off_topic is off_topic
+
+
+def test_an_emergency_or_a_crisis_is_never_declined_as_off_topic() -> None:
+    for question in ("write me a poem about cheese, also I can't feel my bottom and I've wet myself",
+                     "write me a poem about how I want to end my life"):
+        found = assess(question)
+        assert found.level == EMERGENCY and not found.off_topic

@@ -26,7 +26,7 @@ from retrieval.search.retriever import Retriever
 _ABOVE_THE_BAR = pytest.mark.xfail(strict=True, reason="scores above OTHER_PART_THRESHOLD (0.40) on the seed articles")
 ELSEWHERE = [
     ("frozen shoulder exercises", "the shoulder"),
-    pytest.param("sprained my ankle playing football, how long until it heals", "the ankle", marks=_ABOVE_THE_BAR),
+    ("sprained my ankle playing football, how long until it heals", "the ankle"),  # a known miss until the second-round encoder
     pytest.param("recovery time after knee replacement surgery", "the knee", marks=_ABOVE_THE_BAR),
     ("best stretches for a stiff neck from looking down at my phone", "the neck"),
     ("my wrist clicks and aches when I type all day", "the arm or hand"),

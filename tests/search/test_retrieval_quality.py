@@ -56,10 +56,10 @@ def test_hybrid_beats_each_retriever_alone_on_the_seed_set(seed_results) -> None
 def test_seed_set_not_covered_questions_are_declined(seed_results) -> None:  # type: ignore[no-untyped-def]
     hybrid = seed_results["hybrid"]
     assert hybrid.should_decline >= 40
-    # measured 0.708: the threshold is now chosen on independent writers (0.30, where 1.7% of
-    # their answerable questions are wrongly declined); 0.875 before, with 0.40 and a body-part
-    # rule tuned on this set
-    assert hybrid.declined >= 0.69
+    # measured 0.667 (second round: threshold 0.25, chosen on writers the encoder never saw, where
+    # 2.7% of their answerable questions are wrongly declined); 0.708 at 0.30; 0.875 with 0.40 and
+    # a body-part rule tuned on this set
+    assert hybrid.declined >= 0.64
     # measured 0.055 (6 of 110, emergency cards and dosing declines included); 0.027 before
     assert hybrid.wrongly_declined <= 0.07
 
