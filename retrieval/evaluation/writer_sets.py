@@ -111,7 +111,10 @@ def article_text(article: dict) -> str:
     return article["title"].strip() + "\n\n" + "\n\n".join(p.strip() for p in article["paragraphs"]) + "\n"
 
 
-def consumer_set(writer: str, cache: Path, questions: Sequence[LayQuestion], articles: dict[str, dict]) -> WriterSet:
+def consumer_set(writer: str, cache: Path, questions: Sequence[LayQuestion], articles: dict[str, dict],
+                 not_covered: Sequence[dict] = ()) -> WriterSet:
+    """A consumer writer's set; ``not_covered`` (``not_covered_questions()``, read once by the
+    caller) adds the questions written for this writer's articles that should be declined."""
     folder = cache / f"consumer-{writer}" / "corpus"
     folder.mkdir(parents=True, exist_ok=True)
     for article_id, article in articles.items():
@@ -121,7 +124,7 @@ def consumer_set(writer: str, cache: Path, questions: Sequence[LayQuestion], art
     for q in questions:
         article_id, para = q.passage.split("#")
         asked.append(SetQuestion(q.text, q.level, paragraph=articles[article_id]["paragraphs"][int(para)]))
-    asked += [SetQuestion(q["query"], expect="decline") for q in not_covered_questions() if q["corpus"] == writer]
+    asked += [SetQuestion(q["query"], expect="decline") for q in not_covered if q["corpus"] == writer]
     return WriterSet(f"consumer-{writer}", folder, tuple(asked), writer_split().is_test("consumer", writer))
 
 
@@ -159,13 +162,14 @@ def writer_sets(cache: Path, *, which: str = "test", include: Callable[[str], bo
     for q in lay_questions():
         by_writer.setdefault((q.corpus, q.writer), []).append(q)
     articles = consumer_articles()
+    not_covered = not_covered_questions()
     passages = None
     for (corpus, writer), questions in sorted(by_writer.items()):
         name = f"{corpus}-{writer}"
         if not keep(split.is_test(corpus, writer)) or (include and not include(name)):
             continue
         if corpus == "consumer":
-            sets.append(consumer_set(writer, cache, questions, articles))
+            sets.append(consumer_set(writer, cache, questions, articles, not_covered))
         else:
             passages = passages or medquad_passages()
             folder = medquad_corpus(cache, passages)
