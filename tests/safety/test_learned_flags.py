@@ -27,13 +27,26 @@ from retrieval.safety.triage import EMERGENCY, NONE, URGENT, assess
 # Measured as every surface triages (classifier + the rules kept; EVALUATION.md, "Safety") on the
 # frozen test writers, and pinned a little under: red-flag writers' emergencies flagged, at the
 # emergency level, same-day flagged, near-misses not flagged.
-FLOORS = {  # measured: writer2 0.980 / 0.980 / 1.000 / 0.944; writer5 0.980 / 0.967 / 0.933 / 0.944
+FLOORS = {  # measured: writer2 0.980 / 0.980 / 1.000 / 0.944; writer5 0.980 / 0.967 / 0.933 / 0.944;
+    # writer11 0.988 / 0.988 / 0.975 / 0.832; writer12 1.000 / 1.000 / 0.975 / 0.913 (11 and 12 were
+    # written after this classifier was trained: EVALUATION.md, "Third round")
     "writer2": {"emergency_flagged": 0.97, "emergency_level": 0.97, "urgent_flagged": 0.98, "near_miss_not_flagged": 0.93},
     "writer5": {"emergency_flagged": 0.97, "emergency_level": 0.95, "urgent_flagged": 0.92, "near_miss_not_flagged": 0.93},
+    "writer11": {"emergency_flagged": 0.975, "emergency_level": 0.975, "urgent_flagged": 0.95, "near_miss_not_flagged": 0.82},
+    "writer12": {"emergency_flagged": 0.98, "emergency_level": 0.98, "urgent_flagged": 0.95, "near_miss_not_flagged": 0.9},
 }
 # Ordinary questions labelled "none" by the independent labellers: given an emergency card (and
 # so no passages) / flagged at any level. Measured: consumer-j 0.000 / 0.014, consumer-v 0.027 /
 # 0.033, medquad-11 0.008 / 0.019, medquad-12 0.006 / 0.012.
+# Writers 11 and 12 (frozen before they wrote, ALARMING_BRIEF.md): their 170 ordinary messages
+# each that sound alarming ("routine" and the near-miss kinds), given an emergency card / flagged.
+# A known fault, pinned so that it cannot silently grow. Measured: writer11 0.159 / 0.282, writer12
+# 0.147 / 0.276. Two retrains with writers 9, 10 and 13-15 cut these to 0.041 / 0.141 and 0.035 /
+# 0.076, but lost hand-written emergencies, so they were not shipped (EVALUATION.md, "Third round").
+ALARMING_CEILINGS = {
+    "writer11": {"carded": 0.17, "flagged": 0.30},
+    "writer12": {"carded": 0.16, "flagged": 0.29},
+}
 CEILINGS = {
     "consumer-j": {"ordinary_none_emergency_card": 0.005, "ordinary_none_flagged": 0.02},
     "consumer-v": {"ordinary_none_emergency_card": 0.03, "ordinary_none_flagged": 0.04},
@@ -74,6 +87,19 @@ def test_held_out_red_flag_writers_keep_their_figures(writer: str, test_writers)
     found = _figures(test_writers[writer])
     for measure, floor in FLOORS[writer].items():
         assert found[measure] >= floor, (writer, measure, found)
+
+
+@pytest.mark.parametrize("writer", sorted(ALARMING_CEILINGS))
+def test_false_cards_on_ordinary_messages_that_sound_alarming_do_not_grow(writer: str, test_writers) -> None:  # type: ignore[no-untyped-def]
+    """Writers 11 and 12 (frozen before they wrote): "my back went and I'm stuck", "worst pain
+    ever", "four weeks and no better", with no red flag. A card there hides the answer; today one
+    in seven gets one (a known fault, the ceiling keeps it from growing unnoticed)."""
+    ordinary = [i for i in test_writers[writer] if i.group == "routine" or i.group.startswith("near_")]
+    levels = [assess(i.text).level for i in ordinary]
+    assert len(ordinary) >= 150
+    carded = sum(level == EMERGENCY for level in levels) / len(levels)
+    flagged = sum(level != NONE for level in levels) / len(levels)
+    assert carded <= ALARMING_CEILINGS[writer]["carded"] and flagged <= ALARMING_CEILINGS[writer]["flagged"], (carded, flagged)
 
 
 @pytest.mark.parametrize("writer", sorted(CEILINGS))
