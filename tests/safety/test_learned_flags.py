@@ -34,6 +34,9 @@ FLOORS = {  # measured: writer2 0.980 / 0.980 / 1.000 / 0.944; writer5 0.980 / 0
     "writer5": {"emergency_flagged": 0.97, "emergency_level": 0.95, "urgent_flagged": 0.92, "near_miss_not_flagged": 0.93},
     "writer11": {"emergency_flagged": 0.975, "emergency_level": 0.975, "urgent_flagged": 0.95, "near_miss_not_flagged": 0.82},
     "writer12": {"emergency_flagged": 0.98, "emergency_level": 0.98, "urgent_flagged": 0.95, "near_miss_not_flagged": 0.9},
+    # writer18: 150 pairs of an ordinary alarming message and a current emergency in the same words
+    # (PAIRED_BRIEF.md, no same-day lines). Measured 0.987 / 0.980 / - / 0.722.
+    "writer18": {"emergency_flagged": 0.97, "emergency_level": 0.97, "near_miss_not_flagged": 0.70},
 }
 # Ordinary questions labelled "none" by the independent labellers: given an emergency card (and
 # so no passages) / flagged at any level. Measured: consumer-j 0.000 / 0.014, consumer-v 0.027 /
@@ -43,9 +46,10 @@ FLOORS = {  # measured: writer2 0.980 / 0.980 / 1.000 / 0.944; writer5 0.980 / 0
 # A known fault, pinned so that it cannot silently grow. Measured: writer11 0.159 / 0.282, writer12
 # 0.147 / 0.276. Two retrains with writers 9, 10 and 13-15 cut these to 0.041 / 0.141 and 0.035 /
 # 0.076, but lost hand-written emergencies, so they were not shipped (EVALUATION.md, "Third round").
-ALARMING_CEILINGS = {
+ALARMING_CEILINGS = {  # writer18 (the ordinary half of its pairs): measured 0.160 / 0.300
     "writer11": {"carded": 0.17, "flagged": 0.30},
     "writer12": {"carded": 0.16, "flagged": 0.29},
+    "writer18": {"carded": 0.17, "flagged": 0.32},
 }
 CEILINGS = {
     "consumer-j": {"ordinary_none_emergency_card": 0.005, "ordinary_none_flagged": 0.02},
@@ -78,7 +82,7 @@ class _AsScored:
 
 def test_the_test_writers_are_the_frozen_ones() -> None:
     split = writer_split()
-    assert split.test["redflag"] == ("writer2", "writer5", "writer11", "writer12")
+    assert split.test["redflag"] == ("writer2", "writer5", "writer11", "writer12", "writer18")
     assert split.test["medquad"] == ("11", "12") and split.test["consumer"] == ("j", "v")
 
 
@@ -91,12 +95,12 @@ def test_held_out_red_flag_writers_keep_their_figures(writer: str, test_writers)
 
 @pytest.mark.parametrize("writer", sorted(ALARMING_CEILINGS))
 def test_false_cards_on_ordinary_messages_that_sound_alarming_do_not_grow(writer: str, test_writers) -> None:  # type: ignore[no-untyped-def]
-    """Writers 11 and 12 (frozen before they wrote): "my back went and I'm stuck", "worst pain
+    """Writers 11, 12 and 18 (frozen before they wrote): "my back went and I'm stuck", "worst pain
     ever", "four weeks and no better", with no red flag. A card there hides the answer; today one
     in seven gets one (a known fault, the ceiling keeps it from growing unnoticed)."""
     ordinary = [i for i in test_writers[writer] if i.group == "routine" or i.group.startswith("near_")]
     levels = [assess(i.text).level for i in ordinary]
-    assert len(ordinary) >= 150
+    assert len(ordinary) >= 140
     carded = sum(level == EMERGENCY for level in levels) / len(levels)
     flagged = sum(level != NONE for level in levels) / len(levels)
     assert carded <= ALARMING_CEILINGS[writer]["carded"] and flagged <= ALARMING_CEILINGS[writer]["flagged"], (carded, flagged)
