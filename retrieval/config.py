@@ -117,6 +117,24 @@ class Settings:
         }
 
 
+# The red-flag classifier's folder (models/redflag-classifier/ when unset). The safety layer is
+# loaded once per process, apart from the Settings each answer gets, so it has its own variable:
+# RETRIEVAL_FLAG_MODEL=/path/to/candidate runs the app, the CLI or `pytest tests/safety` on a
+# retrained classifier without copying it over the shipped one (train_flags --out writes one).
+FLAG_MODEL_VARIABLE = "RETRIEVAL_FLAG_MODEL"
+
+
+def flag_model_dir(default: Path, environ: Mapping[str, str] | None = None) -> Path:
+    """The red-flag classifier's folder: ``RETRIEVAL_FLAG_MODEL`` if set, else ``default``.
+
+    >>> flag_model_dir(Path("models/redflag-classifier"), {"RETRIEVAL_FLAG_MODEL": "/tmp/candidate"})
+    PosixPath('/tmp/candidate')
+    """
+    env = os.environ if environ is None else environ
+    raw = env.get(FLAG_MODEL_VARIABLE, "")
+    return Path(raw).expanduser() if raw.strip() else default
+
+
 def env_values(fields: dict[str, tuple[str, Callable[[str], Any]]], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Field values from the set environment variables in ``fields`` (variable -> (field,
     converter)); empty ones are skipped, a value the converter rejects raises ValueError naming

@@ -86,6 +86,32 @@ def test_ask_reads_one_question_per_line_and_answers_each(cli_index: tuple[Path,
     assert lines[1]["covered"] is False and lines[1]["passages"] == [] and lines[1]["disclaimer"]
 
 
+def test_a_candidate_red_flag_classifier_is_chosen_with_an_environment_variable(cli_index: tuple[Path, Path, dict], tmp_path: Path) -> None:
+    """RETRIEVAL_FLAG_MODEL runs the product on a retrained classifier (train_flags --out) without
+    copying it over models/redflag-classifier/. The candidate here raises every message to an
+    emergency (its thresholds are 0), so a question the shipped classifier answers gets the card."""
+    import shutil
+
+    import numpy as np
+
+    from retrieval.safety.learned_flags import MODEL_DIR
+
+    candidate = tmp_path / "candidate"
+    shutil.copytree(MODEL_DIR, candidate)
+    with np.load(candidate / "head.npz", allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    np.savez_compressed(candidate / "head.npz", **arrays | {"flag_threshold": np.float32(0.0), "emergency_threshold": np.float32(0.0)})
+    _, index, _ = cli_index
+    question = "How should I sleep when my lower back hurts?"
+    shipped = json.loads(run("ask", question, "--index", str(index), "--json").stdout)
+    result = run("ask", question, "--index", str(index), "--json", env={"RETRIEVAL_FLAG_MODEL": str(candidate)})
+    assert result.returncode == 0, result.stderr
+    assert shipped["triage"] == "none" and json.loads(result.stdout)["triage"] == "emergency"
+    missing = run("ask", question, "--index", str(index), env={"RETRIEVAL_FLAG_MODEL": str(tmp_path / "nowhere")})
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert "RETRIEVAL_FLAG_MODEL=" in missing.stderr and "nowhere" in missing.stderr and "train_flags --out" in missing.stderr
+
+
 def test_ask_text_output_shows_sources_and_disclaimer(cli_index: tuple[Path, Path, dict]) -> None:
     _, index, _ = cli_index
     result = run("ask", "what stretches help lower back pain", "--index", str(index))

@@ -202,11 +202,28 @@ class FlagModel:
         return self.encoder.embed(list(texts))  # type: ignore[attr-defined]
 
 
+def model_dir() -> Path:
+    """The classifier the product runs: ``MODEL_DIR``, or the folder ``RETRIEVAL_FLAG_MODEL`` names
+    (a retrained candidate, compared with the shipped one without copying it over)."""
+    from retrieval.config import flag_model_dir
+
+    return flag_model_dir(MODEL_DIR)
+
+
 @lru_cache(maxsize=1)
 def shipped_head() -> FlagHead:
-    """The committed head, loaded once. A missing or malformed file raises SafetyModelError:
+    """The head, loaded once. A missing or malformed file raises SafetyModelError:
     the app and the CLI check it at start-up rather than answer with the rules alone."""
-    return FlagHead.load(HEAD_PATH)
+    from retrieval.config import FLAG_MODEL_VARIABLE
+    from retrieval.errors import SafetyModelError
+
+    folder = model_dir()
+    if folder != MODEL_DIR and not (folder / HEAD_PATH.name).is_file():
+        raise SafetyModelError(
+            f"{FLAG_MODEL_VARIABLE}={folder} holds no red-flag classifier ({HEAD_PATH.name} is missing): point it at "
+            f"a folder `python -m retrieval.evaluation.train_flags --out FOLDER` wrote, or unset it to use {_shown(MODEL_DIR)}"
+        )
+    return FlagHead.load(folder / HEAD_PATH.name)
 
 
 @lru_cache(maxsize=1)
@@ -216,15 +233,20 @@ def shipped_model() -> FlagModel:
     from retrieval.errors import SafetyModelError
     from retrieval.index import SentenceTransformerEmbedder
 
+    folder = model_dir()
     head = shipped_head()
-    fix = f"restore it (`git checkout -- {_shown(MODEL_DIR)}`) or retrain it with `python -m retrieval.evaluation.train_flags`"
-    if not (MODEL_DIR / "model-int8.onnx").is_file():
-        raise SafetyModelError(f"the red-flag model's weights {_shown(MODEL_DIR / 'model-int8.onnx')} are missing: {fix}")
-    encoder = SentenceTransformerEmbedder(str(MODEL_DIR), backend="onnx")
+    if folder == MODEL_DIR:
+        fix = f"restore it (`git checkout -- {_shown(MODEL_DIR)}`) or retrain it with `python -m retrieval.evaluation.train_flags`"
+    else:
+        fix = (f"point RETRIEVAL_FLAG_MODEL at a folder `python -m retrieval.evaluation.train_flags --out FOLDER` wrote, "
+               f"or unset it to use {_shown(MODEL_DIR)}")
+    if not (folder / "model-int8.onnx").is_file():
+        raise SafetyModelError(f"the red-flag model's weights {_shown(folder / 'model-int8.onnx')} are missing: {fix}")
+    encoder = SentenceTransformerEmbedder(str(folder), backend="onnx")
     try:
         encoder.embed(["a check that the red-flag model runs"])
     except Exception as error:  # ModelNotFoundError, OSError, ... and onnxruntime's own types for a damaged file
-        raise SafetyModelError(f"the red-flag model in {_shown(MODEL_DIR)} cannot be run ({error}): {fix}") from None
+        raise SafetyModelError(f"the red-flag model in {_shown(folder)} cannot be run ({error}): {fix}") from None
     return FlagModel(head, encoder)
 
 
