@@ -108,3 +108,35 @@ def test_the_thresholds_keep_ordinary_questions_within_the_limits_even_at_a_miss
 def test_every_lay_question_keeps_its_independent_level(level: str) -> None:
     questions = [q for q in lay_questions() if q.level == level]
     assert questions and all(q.text.strip() and q.passage for q in questions)
+
+
+def test_compare_flags_reads_the_labelled_sets_as_the_safety_tests_do(tmp_path: Path) -> None:
+    """compare_flags (a candidate red-flag classifier against the shipped one) counts the own set's
+    emergencies and dosing questions as tests/safety/test_triage.py does, and refuses a folder that
+    holds no classifier with a message saying what to pass."""
+    import subprocess
+    import sys
+
+    from retrieval.evaluation.compare_flags import labelled_sets
+    from tests.safety.test_triage import OWN, SAMPLE
+
+    sets = labelled_sets()
+    assert [i["query"] for i in sets["own"]] == [i["query"] for i in OWN]
+    assert [i["expect"] for i in sets["own"]] == [i["expect"] for i in OWN]
+    assert sum(i["dosing"] for i in sets["own"]) == sum(bool(i.get("dosing")) for i in OWN) >= 20
+    assert [i["expect"] for i in sets["sample"]] == [i["expect"] for i in SAMPLE]
+    result = subprocess.run([sys.executable, "-m", "retrieval.evaluation.compare_flags", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "holds no red-flag classifier" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_every_red_flag_training_writer_is_left_out_in_one_fold_and_no_test_writer_is_in_any() -> None:
+    """The thresholds are chosen on out-of-fold scores: a red-flag writer in no fold would be
+    scored by nothing, and its kind of message would not weigh in the choice."""
+    from retrieval.evaluation.train_flags import FOLDS
+
+    in_folds = [writer for fold in FOLDS for writer in fold]
+    train, test = split_items(flag_messages(), [])
+    red_flag_training = {i.writer for i in train if i.writer.startswith("writer")}
+    assert len(in_folds) == len(set(in_folds)) and set(in_folds) == red_flag_training
+    assert not set(in_folds) & {i.writer for i in test}
