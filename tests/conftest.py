@@ -23,8 +23,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     for name in list(os.environ):
-        # RETRIEVAL_TRAIN_DATA only says where ../shared/train is, for a checkout elsewhere
-        if name.startswith("RETRIEVAL_") and name != "RETRIEVAL_TRAIN_DATA":
+        # RETRIEVAL_TRAIN_DATA only says where ../shared/train is, for a checkout elsewhere;
+        # RETRIEVAL_FLAG_MODEL runs the suite on a candidate red-flag classifier (compare_flags)
+        if name.startswith("RETRIEVAL_") and name not in ("RETRIEVAL_TRAIN_DATA", "RETRIEVAL_FLAG_MODEL"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
