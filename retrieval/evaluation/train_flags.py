@@ -37,13 +37,17 @@ from retrieval.safety import MODEL_DIR
 # messages that sound alarming; writer16, 17: an ordinary alarming message paired with a current
 # emergency in the same words), and a share of the lay question writers (every fourth, in name
 # order), so each fold holds both kinds of message. Since the fourth round (EVALUATION.md) every
-# red-flag training writer is in a fold; "own" (the project's hand-written set) is training only.
+# red-flag training writer is in a fold but those of TRAINING_ONLY; "own" (the project's
+# hand-written set) is training only.
 FOLDS = (
     ("writer1", "writer7", "writer13", "writer16"),
     ("writer3", "writer8", "writer14", "writer17"),
     ("writer4", "writer9", "writer15"),
     ("writer6", "writer10"),
 )
+# Written after the fourth round's folds had run (candidate D, EVALUATION.md): the final model
+# learns from them, with the thresholds chosen on the folds above (--from-folds).
+TRAINING_ONLY = ("writer19", "writer20")
 
 
 def fold_of(writer: str, lay_writers: list[str]) -> int | None:
