@@ -241,7 +241,7 @@ def test_odd_input_never_crashes(question):
 
 
 def test_nul_bytes_and_zero_width_characters_do_not_hide_a_flag():
-    assert assess("I can\u200bt p\u200bee and my back hurts").level in (EMERGENCY, NONE)
+    assert assess("I can\u200bt p\u200bee and my back hurts").level == EMERGENCY  # as without the zero-width spaces
     assert assess("both legs\x00 numb and my back hurts").level == EMERGENCY
     assert assess("ＢＯＴＨ ＬＥＧＳ ＮＵＭＢ").level == EMERGENCY  # full-width letters (NFKC)
 
