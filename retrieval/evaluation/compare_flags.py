@@ -57,7 +57,7 @@ def triage_all() -> dict:
     """Every message's level and dosing decline, by the classifier RETRIEVAL_FLAG_MODEL names."""
     from retrieval.evaluation.flag_training import split_items
     from retrieval.evaluation.training_data import flag_messages, lay_questions
-    from retrieval.safety.triage import assess
+    from retrieval.safety import assess
 
     _, test = split_items(flag_messages(), lay_questions())
     writers = [{"writer": i.writer, "text": i.text, "group": i.group, "level": i.level, "shown": assess(i.text).level}
@@ -141,7 +141,7 @@ def _run_with(folder: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from retrieval.safety.learned_flags import MODEL_DIR
+    from retrieval.safety import MODEL_DIR
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("candidate", type=Path, nargs="?", help="a folder train_flags --out wrote")
