@@ -220,10 +220,19 @@ def shipped_head() -> FlagHead:
     folder = model_dir()
     if folder != MODEL_DIR and not (folder / HEAD_PATH.name).is_file():
         raise SafetyModelError(
-            f"{FLAG_MODEL_VARIABLE}={folder} holds no red-flag classifier ({HEAD_PATH.name} is missing): point it at "
-            f"a folder `python -m retrieval.evaluation.train_flags --out FOLDER` wrote, or unset it to use {_shown(MODEL_DIR)}"
+            f"{FLAG_MODEL_VARIABLE}={folder} holds no red-flag classifier ({HEAD_PATH.name} is missing): {_how_to_fix(folder)}"
         )
     return FlagHead.load(folder / HEAD_PATH.name)
+
+
+def _how_to_fix(folder: Path) -> str:
+    """What to do about a missing or damaged classifier in ``folder`` (the shipped one or a candidate)."""
+    from retrieval.config import FLAG_MODEL_VARIABLE
+
+    if folder == MODEL_DIR:
+        return f"restore it (`git checkout -- {_shown(MODEL_DIR)}`) or retrain it with `python -m retrieval.evaluation.train_flags`"
+    return (f"point {FLAG_MODEL_VARIABLE} at a folder `python -m retrieval.evaluation.train_flags --out FOLDER` wrote, "
+            f"or unset it to use {_shown(MODEL_DIR)}")
 
 
 @lru_cache(maxsize=1)
@@ -235,11 +244,7 @@ def shipped_model() -> FlagModel:
 
     folder = model_dir()
     head = shipped_head()
-    if folder == MODEL_DIR:
-        fix = f"restore it (`git checkout -- {_shown(MODEL_DIR)}`) or retrain it with `python -m retrieval.evaluation.train_flags`"
-    else:
-        fix = (f"point RETRIEVAL_FLAG_MODEL at a folder `python -m retrieval.evaluation.train_flags --out FOLDER` wrote, "
-               f"or unset it to use {_shown(MODEL_DIR)}")
+    fix = _how_to_fix(folder)
     if not (folder / "model-int8.onnx").is_file():
         raise SafetyModelError(f"the red-flag model's weights {_shown(folder / 'model-int8.onnx')} are missing: {fix}")
     encoder = SentenceTransformerEmbedder(str(folder), backend="onnx")
