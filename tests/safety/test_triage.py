@@ -246,6 +246,16 @@ def test_nul_bytes_and_zero_width_characters_do_not_hide_a_flag():
     assert assess("ＢＯＴＨ ＬＥＧＳ ＮＵＭＢ").level == EMERGENCY  # full-width letters (NFKC)
 
 
+def test_invisible_characters_are_read_as_the_person_sees_the_message():
+    # zero-width, soft-hyphen and direction marks show nothing, so they join what they split
+    # (the answer stage reads the question the same way); control characters part words
+    from retrieval.safety.normalise import clean_characters
+
+    assert clean_characters("I can\u200bt p\u200bee, sci\u00adatica\ufeff \u202eleft") == "I cant pee, sciatica left"
+    assert clean_characters("both legs\x00numb") == "both legs numb"
+    assert normalise_text("p\u200bee") == normalise_text("pee")
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=400))
 def test_random_text_never_crashes(text):
