@@ -9,7 +9,12 @@ What it learns from (:func:`training_examples`):
   labellers gave it. They carry a level, not a group, so their loss is the summed probability
   of the groups of that level ("some emergency group", "any non-flag group");
 - each sentence of a non-flag message, with the message's label (a flag message's sentences
-  are not labelled one by one, so they are left out).
+  are not labelled one by one, so they are left out);
+- since the fifth round (EVALUATION.md), a copy of one in five independent red-flag messages
+  (:data:`AUGMENTED_SHARE`; not the own set, not the ``injection`` lines) with one sentence that
+  says nothing about health (``tests/data/independent/augment/instructions.txt``: attempts to
+  change the assistant's rules, pleasantries, pasted signatures) before or after it, the label
+  unchanged, so that such a sentence does not move the message's level.
 
 The model is the encoder's mean-pooled, L2-normalised sentence vector times ``SCALE``, then one
 linear layer over the flag groups. Training is deterministic for a given seed and thread count.
@@ -32,6 +37,8 @@ from retrieval.evaluation.training_data import FlagMessage, LayQuestion, read_fl
 from retrieval.safety import GROUP_LEVELS, message_units
 
 OWN_MESSAGES = Path(__file__).resolve().parents[2] / "tests" / "data" / "redflag_messages"
+NON_HEALTH_SENTENCES = Path(__file__).resolve().parents[2] / "tests" / "data" / "independent" / "augment" / "instructions.txt"
+AUGMENTED_SHARE = 0.2  # of the independent red-flag messages, copied with a non-health sentence added
 SCALE = 10.0  # the logits' temperature: vectors are unit length, so the layer needs room to be sure
 GROUPS = tuple(GROUP_LEVELS)
 
@@ -100,13 +107,47 @@ def allowed_groups(item: Item) -> tuple[bool, ...]:
     return tuple(GROUP_LEVELS[g] == item.level for g in GROUPS)
 
 
-def training_examples(items: Sequence[Item]) -> list[Example]:
+def non_health_sentences(path: Path = NON_HEALTH_SENTENCES) -> tuple[str, ...]:
+    """The augmentation sentences, one per line (none when the file is absent)."""
+    if not path.is_file():
+        return ()
+    return tuple(dict.fromkeys(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()))
+
+
+def with_added_sentence(item: Item, sentences: Sequence[str], seed: int = 0) -> Item | None:
+    """The item with one non-health sentence before or after it, for AUGMENTED_SHARE of the
+    independent red-flag messages; None for the rest. Decided by the item itself (its writer and
+    text) and the seed, so every fold and the final model add the same copies.
+
+    >>> picked = [with_added_sentence(Item("writer1", f"message {n}", "routine", "none"), ["Hi there!"]) for n in range(200)]
+    >>> 25 < sum(p is not None for p in picked) < 55
+    True
+    >>> with_added_sentence(Item("own", "both my legs went numb", "both_legs", "emergency"), ["Hi there!"]) is None
+    True
+    """
+    import random
+
+    if not sentences or item.group in (None, "injection") or item.writer == "own":
+        return None
+    rng = random.Random(f"{seed}:{item.writer}:{item.text}")
+    if rng.random() >= AUGMENTED_SHARE:
+        return None
+    sentence = rng.choice(list(sentences))
+    text = f"{sentence} {item.text}" if rng.random() < 0.5 else f"{item.text} {sentence}"
+    return Item(item.writer, text, item.group, item.level)
+
+
+def training_examples(items: Sequence[Item], sentences: Sequence[str] | None = None, seed: int = 0) -> list[Example]:
+    sentences = non_health_sentences() if sentences is None else sentences
     examples = []
     for item in items:
         allowed = allowed_groups(item)
         examples.append(Example(item.writer, item.text, allowed))
         if item.level == "none":
             examples += [Example(item.writer, unit, allowed) for unit in message_units(item.text) if unit != item.text]
+        added = with_added_sentence(item, sentences, seed)
+        if added is not None:
+            examples.append(Example(added.writer, added.text, allowed))
     return examples
 
 

@@ -27,7 +27,7 @@ def test_no_test_writer_reaches_either_model_s_training() -> None:
     assert test_writers == {"writer2", "writer5", "writer11", "writer12", "writer18", "writer21", "writer24", "consumer-j", "consumer-v", "medquad-11", "medquad-12"}
     assert not test_writers & {i.writer for i in train}
     assert len(train) > 12_000 and len(test) > 2_400
-    assert {"writer9", "writer10", "writer13", "writer14", "writer15", "writer16", "writer17", "writer19", "writer20"} <= {i.writer for i in train}
+    assert {"writer9", "writer10", "writer13", "writer14", "writer15", "writer16", "writer17", "writer19", "writer20", "writer22", "writer23"} <= {i.writer for i in train}
     from retrieval.evaluation.train_relevance import MODEL_DIR
 
     trained_on = json.loads((MODEL_DIR / "training.json").read_text(encoding="utf-8"))["writers"]
@@ -141,3 +141,31 @@ def test_every_red_flag_training_writer_is_left_out_in_one_fold_and_no_test_writ
     assert len(in_folds) == len(set(in_folds)) and set(in_folds) | set(TRAINING_ONLY) >= red_flag_training
     assert not set(in_folds) & set(TRAINING_ONLY) and set(in_folds) <= red_flag_training
     assert not set(in_folds) & {i.writer for i in test}
+
+
+def test_one_in_five_independent_red_flag_messages_is_trained_again_with_a_non_health_sentence() -> None:
+    """The fifth round's augmentation (EVALUATION.md): the copy keeps the message whole and its
+    label, the own set (whose emergencies the injection test starts from), the lay questions and
+    the ``injection`` lines are never copied, and the same copies are made in every run."""
+    from retrieval.evaluation.flag_training import allowed_groups, non_health_sentences, training_examples
+
+    sentences = non_health_sentences()
+    assert len(sentences) == 120
+    train, _ = split_items(flag_messages(), lay_questions())
+    by_text = {i.text: i for i in train}
+    eligible = [i for i in train if i.group not in (None, "injection") and i.writer != "own"]
+    eligible_text = {i.text for i in eligible}
+    examples = training_examples(train)
+
+    def added_sentence(text: str) -> str | None:
+        return next((s for s in sentences if (text.startswith(s + " ") and text[len(s) + 1:] in eligible_text)
+                     or (text.endswith(" " + s) and text[:-len(s) - 1] in eligible_text)), None)
+
+    added = [e for e in examples if e.text not in by_text and added_sentence(e.text)]
+    assert 0.17 * len(eligible) < len(added) < 0.23 * len(eligible)
+    for example in added:
+        sentence = added_sentence(example.text)
+        core = example.text.removeprefix(sentence + " ").removesuffix(" " + sentence)
+        assert any(i.text == core and i.writer == example.writer and example.allowed == allowed_groups(i) for i in eligible)
+    assert [e.text for e in training_examples(train)] == [e.text for e in examples]
+    assert len(training_examples(train, sentences=())) == len(examples) - len(added)
