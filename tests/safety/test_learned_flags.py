@@ -40,6 +40,9 @@ FLOORS = {  # measured: writer2 0.980 / 0.980 / 1.000 / 0.944; writer5 0.980 / 0
     # writer21 (fourth round, the same brief: someone else and past conditions beside a current
     # emergency). Measured 1.000 / 0.980 / - / 0.837.
     "writer21": {"emergency_flagged": 0.99, "emergency_level": 0.97, "near_miss_not_flagged": 0.82},
+    # writer24 (fifth round, SAMEDAY_PAIRED_BRIEF.md: an ordinary message naming a risk factor, then
+    # a current same-day warning in the same words; no emergencies). Measured - / - / 0.993 / 0.868.
+    "writer24": {"urgent_flagged": 0.98, "near_miss_not_flagged": 0.85},
 }
 # Ordinary questions labelled "none" by the independent labellers: given an emergency card (and
 # so no passages) / flagged at any level. Measured: consumer-j 0.000 / 0.014, consumer-v 0.027 /
@@ -50,11 +53,12 @@ FLOORS = {  # measured: writer2 0.980 / 0.980 / 1.000 / 0.944; writer5 0.980 / 0
 # 0.147 / 0.276. Two retrains with writers 9, 10 and 13-15 cut these to 0.041 / 0.141 and 0.035 /
 # 0.076, but lost hand-written emergencies, so they were not shipped (EVALUATION.md, "Third round");
 # two more in the fourth round cut them to 0.02-0.05 and failed hand-written triage tests (ibid.).
-ALARMING_CEILINGS = {  # writers 18 and 21 (the ordinary half of their pairs): measured below
+ALARMING_CEILINGS = {  # writers 18, 21 and 24 (the ordinary half of their pairs): measured below
     "writer11": {"carded": 0.17, "flagged": 0.30},
     "writer12": {"carded": 0.16, "flagged": 0.29},
     "writer18": {"carded": 0.17, "flagged": 0.32},  # measured 0.160 / 0.300
     "writer21": {"carded": 0.12, "flagged": 0.22},  # measured 0.107 / 0.200
+    "writer24": {"carded": 0.03, "flagged": 0.15},  # measured 0.020 / 0.133 (ordinary lines naming a risk factor)
 }
 CEILINGS = {
     "consumer-j": {"ordinary_none_emergency_card": 0.005, "ordinary_none_flagged": 0.02},

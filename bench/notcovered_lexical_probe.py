@@ -1,0 +1,97 @@
+"""Does a lexical signal tell "not covered" from "answerable" better than the best passage's
+cosine alone? A probe, not a component (EVALUATION.md, "Fifth round": it did not earn a place).
+
+For the consumer corpora of the "not covered" writers N2 (c, k), N3 (e, g) and N4 (m, r), every
+answerable question of the consumer writers and every not-covered question is searched with the
+product's retriever over the corpus built by the product's ``build``. Per question:
+
+- ``d1``: the best passage's cosine (the shipped gate: declined below ``DENSE_THRESHOLD``);
+- ``absent``: the share of the question's content words (BM25 tokens, stemmed, stop words and a
+  few generic back-pain words dropped) found nowhere in the corpus;
+- ``in_top3``: the share found in the three passages shown.
+
+A logistic regression over them is fitted leaving one "not covered" writer out (its two corpora),
+with the decline threshold set so that 3% of the training corpora's answerable questions are
+declined, and compared with ``d1`` alone at the same rate. N1 (corpora j and v, frozen test) is
+not read. About 4 minutes on 2 cores (the indexes are cached by ``eval-writers``):
+
+    .venv/bin/python bench/notcovered_lexical_probe.py bench/results/notcovered-lexical-probe-2026-12-07.json
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from retrieval.answer import answer_question  # noqa: E402
+from retrieval.evaluation.writer_sets import not_covered_questions, writer_sets  # noqa: E402
+from retrieval.evaluation.writers import default_cache, settings_for  # noqa: E402
+from retrieval.index import build_index  # noqa: E402
+from retrieval.index.bm25 import tokenize  # noqa: E402
+from retrieval.search import Retriever  # noqa: E402
+
+FOLDS = {"N2": "ck", "N3": "eg", "N4": "mr"}  # the "not covered" writer and the corpora it wrote for
+GENERIC = frozenset(tokenize(["back pain hurt hurts ache aches sore get help good bad best thing way need know want feel make like day week"])[0])
+FEATURE_SETS = {"d1 alone (the shipped gate)": ["d1"], "d1 + absent": ["d1", "absent"],
+                "d1 + absent + in_top3": ["d1", "absent", "in_top3"]}
+ANSWERABLE_DECLINED = 0.03
+
+
+def question_rows() -> list[dict]:
+    kinds = {q["query"]: q["topic"].split(":")[0] for q in not_covered_questions()}
+    cache, rows = default_cache(), []
+    letters = "".join(FOLDS.values())
+    for writer_set in writer_sets(cache, which="all", include=lambda n: n.startswith("consumer-") and n[-1] in letters):
+        settings = settings_for(writer_set, cache)
+        build_index(settings)
+        retriever = Retriever.load(settings)
+        vocabulary = {t for path in writer_set.corpus.rglob("*") if path.is_file()
+                      for t in tokenize([path.read_text(encoding="utf-8", errors="ignore")])[0]}
+        for q in writer_set.questions:
+            answer = answer_question(retriever, q.text, k=5)
+            result = retriever.search(q.text, k=5)
+            words = [t for t in dict.fromkeys(tokenize([q.text])[0]) if t not in GENERIC]
+            shown = {t for p in result.passages[:3] for t in tokenize([p.chunk.text])[0]}
+            n = max(len(words), 1)
+            rows.append({"corpus": writer_set.name[-1], "decline": q.expect == "decline", "kind": kinds.get(q.text, "answerable"),
+                         "carded_or_declined": not answer.passages,
+                         "d1": max((p.dense_score for p in result.candidates[:10]), default=0.0),
+                         "absent": sum(t not in vocabulary for t in words) / n, "in_top3": sum(t in shown for t in words) / n})
+    return rows
+
+
+def leave_one_writer_out(rows: list[dict], columns: list[str]) -> dict:
+    from sklearn.linear_model import LogisticRegression
+
+    out = {}
+    for writer, corpora in FOLDS.items():
+        train = [r for r in rows if r["corpus"] not in corpora]
+        test = [r for r in rows if r["corpus"] in corpora]
+        x, y = np.array([[r[c] for c in columns] for r in train]), np.array([r["decline"] for r in train])
+        mean, spread = x.mean(0), x.std(0) + 1e-9
+        model = LogisticRegression(max_iter=1000).fit((x - mean) / spread, y)
+        train_p = model.predict_proba((x - mean) / spread)[:, 1]
+        threshold = np.quantile(train_p[~y], 1 - ANSWERABLE_DECLINED)
+        test_p = model.predict_proba((np.array([[r[c] for c in columns] for r in test]) - mean) / spread)[:, 1]
+        declined = test_p >= threshold
+        share = lambda pick: round(float(np.mean([d for d, r in zip(declined, test) if pick(r)])), 3)  # noqa: E731
+        out[writer] = {"not_covered_declined": share(lambda r: r["decline"]),
+                       "back_topics_not_covered_declined": share(lambda r: r["kind"] == "back topic not covered"),
+                       "answerable_declined": share(lambda r: not r["decline"])}
+    return out
+
+
+def main(path: str) -> None:
+    rows = question_rows()
+    report = {name: leave_one_writer_out(rows, columns) for name, columns in FEATURE_SETS.items()}
+    Path(path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
