@@ -115,7 +115,7 @@ class FlagHead:
         """Read and check a head file; any problem is a SafetyModelError that says how to fix it."""
         from retrieval.errors import SafetyModelError
 
-        fix = f"restore it (`git checkout -- {_shown(path)}`) or retrain it with `python -m retrieval.evaluation.train_flags`"
+        fix = _how_to_fix(path.parent)  # the shipped folder's advice, or a candidate's
         try:
             with np.load(path, allow_pickle=False) as data:
                 head = cls(

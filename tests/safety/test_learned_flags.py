@@ -210,10 +210,14 @@ def test_a_flag_in_passing_at_the_end_of_a_long_message_is_scored() -> None:
 
 
 def test_a_missing_or_malformed_head_is_an_actionable_error(tmp_path: Path) -> None:
+    # in the shipped folder: restore or retrain it; in a candidate's folder (RETRIEVAL_FLAG_MODEL):
+    # point the variable at a folder train_flags wrote, or unset it
     with pytest.raises(SafetyModelError, match="is missing: restore it .*python -m retrieval.evaluation.train_flags"):
+        FlagHead.load(HEAD_PATH.parent / "no-such-head.npz")
+    with pytest.raises(SafetyModelError, match="is missing: point RETRIEVAL_FLAG_MODEL at a folder .*train_flags --out"):
         FlagHead.load(tmp_path / "head.npz")
     (tmp_path / "garbage.npz").write_bytes(b"not a numpy archive")
-    with pytest.raises(SafetyModelError, match="cannot be read"):
+    with pytest.raises(SafetyModelError, match="cannot be read .*: point RETRIEVAL_FLAG_MODEL at a folder"):
         FlagHead.load(tmp_path / "garbage.npz")
     good = shipped_model().head
     saved = {"groups": np.array(good.groups), "weights": good.weights, "bias": good.bias, "flag_threshold": 0.3,
