@@ -107,8 +107,8 @@ def _invisible_removed(text: str) -> str:
 
 
 def clean_characters(text: str) -> str:
-    """NFKC (full-width letters, ligatures), typographic quotes made plain, and invisible or
-    control characters turned into spaces: what the classifier reads. Case and spelling are left
+    """NFKC (full-width letters, ligatures), typographic quotes made plain, zero-width and
+    direction marks deleted and control characters turned into spaces: what the classifier reads. Case and spelling are left
     as the person wrote them (the classifier was trained on people's own wording)."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     return re.sub(r"[ \t\r\f\v]+", " ", _invisible_removed(text)).strip()
