@@ -24,7 +24,7 @@ def test_no_test_writer_reaches_either_model_s_training() -> None:
     split = writer_split()
     train, test = split_items(flag_messages(), lay_questions())
     test_writers = {i.writer for i in test}
-    assert test_writers == {"writer2", "writer5", "writer11", "writer12", "writer18", "writer21", "writer24", "consumer-j", "consumer-v", "medquad-11", "medquad-12"}
+    assert test_writers == {"writer2", "writer5", "writer11", "writer12", "writer18", "writer21", "writer24", "writer25", "consumer-j", "consumer-v", "medquad-11", "medquad-12"}
     assert not test_writers & {i.writer for i in train}
     assert len(train) > 12_000 and len(test) > 2_400
     assert {"writer9", "writer10", "writer13", "writer14", "writer15", "writer16", "writer17", "writer19", "writer20", "writer22", "writer23"} <= {i.writer for i in train}

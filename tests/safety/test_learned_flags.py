@@ -91,7 +91,7 @@ class _AsScored:
 
 def test_the_test_writers_are_the_frozen_ones() -> None:
     split = writer_split()
-    assert split.test["redflag"] == ("writer2", "writer5", "writer11", "writer12", "writer18", "writer21", "writer24")
+    assert split.test["redflag"] == ("writer2", "writer5", "writer11", "writer12", "writer18", "writer21", "writer24", "writer25")
     assert split.test["medquad"] == ("11", "12") and split.test["consumer"] == ("j", "v")
 
 
