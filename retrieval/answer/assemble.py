@@ -22,6 +22,7 @@ from retrieval.answer.in_short import ShortSentence, loose_passages, pick_senten
 from retrieval.answer.subjects import unfamiliar_words
 from retrieval.config import MAX_K
 from retrieval.index import StoredDocument
+from retrieval.ingest import without_invisible
 from retrieval.safety import (
     Triage, assess, care_card, disclaimer, disclaimer_markdown, dosing_decline, normalise_locale, safety_net_line,
 )
@@ -30,10 +31,6 @@ from retrieval.search import (
 )
 
 _GREETING = re.compile(r"^\W*(?:hi|hello|hey|hiya|good\s+(?:morning|afternoon|evening)|thanks?|thank\s+you|cheers)\W*$", re.I)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Zero-width and direction-format characters are deleted (as the document cleaner does), so that
-# "sci\u200bati\u200bca" still reads "sciatica".
-_FORMAT = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 @dataclass
@@ -101,7 +98,7 @@ def passage_json(passage: Passage) -> dict[str, Any]:
 def _sanitise(question: str) -> str:
     """Any input made safe to process: no control characters, NULs or lone surrogates."""
     text = question.encode("utf-8", "replace").decode("utf-8", "replace")
-    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", _FORMAT.sub("", text)))
+    text = unicodedata.normalize("NFC", without_invisible(text))
     return re.sub(r"\s+", " ", text).strip()
 
 

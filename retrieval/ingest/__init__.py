@@ -8,6 +8,7 @@ from retrieval.exports import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     "reading": ("RawDocument", "SUPPORTED_SUFFIXES", "parse_document", "read_bytes", "read_document"),
+    "characters": ("without_invisible",),
     "cleaning": ("clean_text",),
     "dedup": ("deduplicate",),
     "chunking": ("Chunk", "chunk_text", "is_heading"),

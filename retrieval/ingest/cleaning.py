@@ -27,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from retrieval.ingest.keyword_stuffing import WORD, remove_stuffed_title_phrases, title_without_stuffing
+from retrieval.ingest.characters import INVISIBLE, LINE_SEPARATORS
 
 PAGE_BREAK = "\f"
 
@@ -111,7 +112,6 @@ _SENTENCE_STOP = re.compile(r"[.!?\n]")
 
 _SENTENCE_END = ".!?…:"
 _BULLET = re.compile(r"^\s*(?:[•●▪◦‣∙·*]|-(?=\s)|–(?=\s))\s*")
-_ZERO_WIDTH = re.compile(r"[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
@@ -149,7 +149,7 @@ def clean_text(text: str, *, title: str | None = None) -> CleanedText:
 def _normalise_characters(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _ZERO_WIDTH.sub("", text)
+    text = INVISIBLE.sub("", text.translate(LINE_SEPARATORS))
     text = text.replace("\t", " ").replace("\u00a0", " ").replace("\u3000", " ")
     text = re.sub(r"[\u2000-\u200a\u202f\u205f]", " ", text)
     # Keep form feeds (PDF page breaks) on their own lines; drop other control characters.

@@ -15,13 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from retrieval.datafiles import Checker, read_yaml
+from retrieval.ingest import without_invisible
 
 SPELLING_PATH = Path(__file__).resolve().parent / "data" / "spelling.yaml"
-# Control characters part words ("legs\x00numb" reads "legs numb"); zero-width, soft-hyphen and
-# direction marks show nothing, so they are deleted ("can\u200bt p\u200bee" reads "cant pee", as
-# the answer stage reads the question: retrieval/answer/assemble.py).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_ZERO_WIDTH = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'",
                          "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9'-]*")
@@ -102,8 +98,6 @@ def _within_one_edit(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
-def _invisible_removed(text: str) -> str:
-    return _CONTROL.sub(" ", _ZERO_WIDTH.sub("", text))
 
 
 def clean_characters(text: str) -> str:
@@ -111,13 +105,13 @@ def clean_characters(text: str) -> str:
     direction marks deleted and control characters turned into spaces: what the classifier reads. Case and spelling are left
     as the person wrote them (the classifier was trained on people's own wording)."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return re.sub(r"[ \t\r\f\v]+", " ", _invisible_removed(text)).strip()
+    return re.sub(r"[ \t\r\f\v]+", " ", without_invisible(text)).strip()
 
 
 def normalise_text(text: str) -> str:
     """Lower-case, clean and spelling-corrected text that the red-flag patterns are written for."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    text = _invisible_removed(text).casefold()
+    text = without_invisible(text).casefold()
     for pattern, replacement in SPELLING.rewrites:
         text = pattern.sub(replacement, text)
     text = _TOKEN.sub(lambda m: fix_token(m.group()), text)

@@ -255,6 +255,12 @@ def test_zero_width_and_control_characters_are_removed() -> None:
     assert clean_text(text).text == "Heat helps stiff muscles relax.\nKeep moving."
 
 
+def test_unicode_line_and_paragraph_separators_break_lines_instead_of_joining_words() -> None:
+    """Word processors and some web pages end lines with U+2028 and paragraphs with U+2029."""
+    text = "Rest for a day.\u2028Then walk a little more each day.\u2029Heat eases stiff muscles."
+    assert clean_text(text).text == "Rest for a day.\nThen walk a little more each day.\n\nHeat eases stiff muscles."
+
+
 def test_cleaning_reports_what_it_removed() -> None:
     result = clean_text("Title\n\nReal content sentence about the lower back and how it heals.\n\n>>> Click Here Now\n", title="Title")
     assert result.chars_removed > 0
