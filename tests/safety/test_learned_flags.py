@@ -43,6 +43,11 @@ FLOORS = {  # measured: writer2 0.980 / 0.980 / 1.000 / 0.944; writer5 0.980 / 0
     # writer24 (fifth round, SAMEDAY_PAIRED_BRIEF.md: an ordinary message naming a risk factor, then
     # a current same-day warning in the same words; no emergencies). Measured - / - / 0.993 / 0.868.
     "writer24": {"urgent_flagged": 0.98, "near_miss_not_flagged": 0.85},
+    # writer25 (sixth round, VAGUE_NERVE_TRIPLES_BRIEF.md: cancer in the story as an ordinary line,
+    # a same-day line and an emergency in vague words, "struggling to walk"). Measured 1.000 / 0.987
+    # / 0.987 / 0.243: most ordinary lines name a cancer beside a back ache, and the classifier
+    # flags them same-day (a known over-flag, pinned so that it cannot grow).
+    "writer25": {"emergency_flagged": 0.99, "emergency_level": 0.98, "urgent_flagged": 0.98, "near_miss_not_flagged": 0.22},
 }
 # Ordinary questions labelled "none" by the independent labellers: given an emergency card (and
 # so no passages) / flagged at any level. Measured: consumer-j 0.000 / 0.014, consumer-v 0.027 /
@@ -59,6 +64,7 @@ ALARMING_CEILINGS = {  # writers 18, 21 and 24 (the ordinary half of their pairs
     "writer18": {"carded": 0.17, "flagged": 0.32},  # measured 0.160 / 0.300
     "writer21": {"carded": 0.12, "flagged": 0.22},  # measured 0.107 / 0.200
     "writer24": {"carded": 0.03, "flagged": 0.15},  # measured 0.020 / 0.133 (ordinary lines naming a risk factor)
+    "writer25": {"carded": 0.09, "flagged": 0.79},  # measured 0.080 / 0.773 (ordinary lines naming a cancer)
 }
 CEILINGS = {
     "consumer-j": {"ordinary_none_emergency_card": 0.005, "ordinary_none_flagged": 0.02},
@@ -109,7 +115,7 @@ def test_false_cards_on_ordinary_messages_that_sound_alarming_do_not_grow(writer
     in seven gets one (a known fault, the ceiling keeps it from growing unnoticed)."""
     ordinary = [i for i in test_writers[writer] if i.group == "routine" or i.group.startswith("near_")]
     levels = [assess(i.text).level for i in ordinary]
-    assert len(ordinary) >= 140
+    assert len(ordinary) >= (70 if writer == "writer25" else 140)  # writer25 wrote triples
     carded = sum(level == EMERGENCY for level in levels) / len(levels)
     flagged = sum(level != NONE for level in levels) / len(levels)
     assert carded <= ALARMING_CEILINGS[writer]["carded"] and flagged <= ALARMING_CEILINGS[writer]["flagged"], (carded, flagged)
