@@ -1,7 +1,9 @@
 """Does a lexical signal tell "not covered" from "answerable" better than the best passage's
-cosine alone? A probe, not a component (EVALUATION.md, "Fifth round": it did not earn a place).
+cosine alone? A probe, not a component (EVALUATION.md, "Fifth round" and "Sixth round": built
+into the product, it did not earn a place on the test corpora).
 
-For the consumer corpora of the "not covered" writers N2 (c, k), N3 (e, g) and N4 (m, r), every
+For the consumer corpora of the "not covered" writers N2 (c, k), N3 (e, g), N4 (m, r), and, since
+the sixth round, N6 (a, b), N7 (f, h), N8 (i, l), N9 (n, o), N10 (p, s) and N11 (t, w), every
 answerable question of the consumer writers and every not-covered question is searched with the
 product's retriever over the corpus built by the product's ``build``. Per question:
 
@@ -15,11 +17,12 @@ product's retriever over the corpus built by the product's ``build``. Per questi
 A logistic regression over them is fitted leaving one "not covered" writer out (its two corpora),
 with the decline threshold set so that 3% of the training corpora's answerable questions are
 declined, and compared with ``d1`` alone at the same rate; and, to compare the curves rather
-than the thresholds, at the held-out corpora's own 2% and 5% answerable-declined points. N1
-(corpora j and v, frozen test) is not read. About 10 seconds on 2 cores once the indexes are
-cached by ``eval-writers`` (the first build of the six corpora takes a few minutes):
+than the thresholds, at the held-out corpora's own 2%, 3% and 5% answerable-declined points;
+``rule`` is check 1 of the sixth round's rule. N1 and N5 (corpora j and v, frozen test) are not
+read. About 45 seconds on 2 cores once the indexes are cached by ``eval-writers`` (the first
+build of the 18 corpora takes a few minutes):
 
-    .venv/bin/python bench/notcovered_lexical_probe.py bench/results/notcovered-lexical-probe-2026-12-07.json
+    .venv/bin/python bench/notcovered_lexical_probe.py bench/results/notcovered-probe-sixth-round-2026-12-08.json
 """
 from __future__ import annotations
 

@@ -35,15 +35,6 @@ def on_or_off(value: str) -> bool:
 
 on_or_off.__name__ = "switch: use on or off"  # read by env_values' error message
 
-def not_covered_method(value: str) -> str:
-    word = value.strip().lower()
-    if word not in ("model", "cosine"):
-        raise ValueError(value)
-    return word
-
-
-not_covered_method.__name__ = "not-covered method: use model or cosine"  # read by env_values' error message
-
 MAX_K = 20  # the most passages one answer shows (CLI -k, /ask k, answer_question)
 
 # Environment variable -> (field name, converter).
@@ -61,7 +52,6 @@ _ENV_FIELDS = {
     "RETRIEVAL_SENTENCE_VECTORS": ("sentence_vectors", on_or_off),
     "RETRIEVAL_LOOSE_MATCH_GAP": ("loose_match_gap", float),
     "RETRIEVAL_LOOSE_MATCH_FLOOR": ("loose_match_floor", float),
-    "RETRIEVAL_NOT_COVERED": ("not_covered", not_covered_method),
 }
 
 
@@ -104,10 +94,6 @@ class Settings:
     # bench/calibrate_loose.py when the model or the scoring changes.
     loose_match_gap: float = 0.20
     loose_match_floor: float = 0.25
-    # How "not covered" is decided: "model" (the answerability model over the best cosine and the
-    # question's words, retrieval/search/answerability.py) or "cosine" (the best passage's cosine
-    # alone, below 0.25; the default until 2026-12-08). EVALUATION.md, "Sixth round".
-    not_covered: str = "model"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

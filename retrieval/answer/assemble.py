@@ -148,7 +148,7 @@ def answer_question(retriever: Retriever, question: str, *, k: int | None = None
     result = retriever.search(text, k=k)
     # the generation that answered, not the retriever's latest (a rebuild may swap it meanwhile)
     documents = result.data.documents if result.data is not None else {}
-    coverage = assess_coverage(result, question=text, nerve_pain=triage.safety_net, method=settings.not_covered)
+    coverage = assess_coverage(result, question=text, nerve_pain=triage.safety_net)
     about = {"uncovered_parts": coverage.uncovered_parts, "unfamiliar": unfamiliar_words(text, result.idf)}
     if triage.off_topic and coverage.covered:  # "write me a poem": not a health question, whatever it matched
         coverage = replace(coverage, covered=False, reason="not a health question", uncovered_parts=frozenset())

@@ -71,7 +71,7 @@ def evaluate(retriever, questions: list[Question], *, mode: str, k: int = RANK_D
         triage = assess(question.query)
         result = retriever.search(question.query, k=max(k, RANK_DEPTH), mode=mode)
         # what answer_question shows no passage for: an emergency card, a dosing decline, a pet, not covered
-        is_declined = triage.level == EMERGENCY or triage.dosing or answer_declines(result, question.query, triage, retriever.settings.not_covered)
+        is_declined = triage.level == EMERGENCY or triage.dosing or answer_declines(result, question.query, triage)
         should_decline.append(question.expect == "decline")
         declined.append(is_declined)
         if question.expect == "decline":
