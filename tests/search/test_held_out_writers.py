@@ -24,8 +24,9 @@ FLOORS = {
     "seed-B": (0.70, 0.83, 0.09),  # 0.73 / 0.85 / 0.07; baseline 0.41 / 0.74
 }
 # Share of the questions the articles do not cover that are declined: seed writer B's 50, and the
-# not-covered writer N1's 80 for each of consumer writers j and v (measured 0.78, 0.638, 0.663).
-UNCOVERED_DECLINED_FLOORS = {"seed-B": 0.75, "consumer-j": 0.60, "consumer-v": 0.62}
+# not-covered writers N1's and N5's 80 each for each of consumer writers j and v (measured 2026-12-08:
+# 0.80, 0.631, 0.606; with N1 alone 0.638 and 0.663).
+UNCOVERED_DECLINED_FLOORS = {"seed-B": 0.75, "consumer-j": 0.61, "consumer-v": 0.58}
 
 
 @pytest.fixture(scope="module")
