@@ -49,7 +49,8 @@ FOLDS = (
 # Red-flag training writers in no fold (scored by no fold's model; every fold trains on them).
 # Writers 19 and 20 were, for candidate D (EVALUATION.md, "Fourth round"): written after C's
 # folds had run, D reused C's out-of-fold scores (--from-folds). The next full run has them in folds.
-TRAINING_ONLY: tuple[str, ...] = ()
+# Writers 26-28 are, for candidate G (EVALUATION.md, "Sixth round"): G reuses F's out-of-fold scores.
+TRAINING_ONLY: tuple[str, ...] = ("writer26", "writer27", "writer28")
 
 
 def fold_of(writer: str, lay_writers: list[str]) -> int | None:
