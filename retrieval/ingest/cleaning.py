@@ -26,8 +26,8 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-from retrieval.ingest.keyword_stuffing import WORD, remove_stuffed_title_phrases, title_without_stuffing
 from retrieval.ingest.characters import INVISIBLE, LINE_SEPARATORS
+from retrieval.ingest.keyword_stuffing import WORD, remove_stuffed_title_phrases, title_without_stuffing
 
 PAGE_BREAK = "\f"
 
