@@ -93,20 +93,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exclude", action="append", default=[], help="leave this writer out, e.g. consumer-g")
     parser.add_argument("--epochs", type=int, default=RelevanceConfig.epochs)
     parser.add_argument("--check", action="store_true", help="build the pairs and report them; train nothing")
+    parser.add_argument("--mine-with", choices=("bundled", "relevance"), default="bundled",
+                        help="the model that mines the hard negatives: the bundled MiniLM (the shipped encoder's "
+                             "recipe) or the shipped relevance encoder (harder negatives; EVALUATION.md, \"Sixth round\")")
     args = parser.parse_args(argv)
 
     from retrieval.evaluation.relevance_data import mine_negatives, training_pairs
     from retrieval.index import SentenceTransformerEmbedder
 
+    from retrieval.config import RELEVANCE_MODEL
+
     config = RelevanceConfig(epochs=args.epochs)
-    bundled = SentenceTransformerEmbedder(model_name="bundled")  # the bundled MiniLM mines the negatives (reproducible)
+    bundled = SentenceTransformerEmbedder(model_name="bundled")
+    miner = bundled if args.mine_with == "bundled" else SentenceTransformerEmbedder(model_name=RELEVANCE_MODEL)
     pairs, pools = training_pairs(bundled.count_tokens, exclude_writers=frozenset(args.exclude))
-    mine_negatives(pairs, pools, lambda texts: bundled.embed(list(texts)))
+    mine_negatives(pairs, pools, lambda texts: miner.embed(list(texts)))
     summary = {
         "pairs": len(pairs),
         "with_writer_negative": sum(p.writer_negative is not None for p in pairs),
         "writers": sorted({f"{p.corpus}-{p.writer}" for p in pairs}),
         "excluded": sorted(args.exclude),
+        "negatives_mined_with": args.mine_with,
         "config": asdict(config),
     }
     print(json.dumps(summary), file=sys.stderr)
