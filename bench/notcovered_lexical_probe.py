@@ -111,7 +111,7 @@ def sixth_round_rule(report: dict) -> dict:
     base = report["d1 alone (the shipped gate)"]
     verdict = {}
     for name, folds in report.items():
-        if name.startswith("d1 alone") or name == "rule":
+        if name.startswith("d1 alone"):
             continue
         gains = [folds[w][at]["not_covered_declined"] - base[w][at]["not_covered_declined"] for w in FOLDS]
         verdict[name] = {"folds_better": sum(g > 0 for g in gains), "mean_gain": round(float(np.mean(gains)), 3),

@@ -98,10 +98,9 @@ def main(argv: list[str] | None = None) -> int:
                              "recipe) or the shipped relevance encoder (harder negatives; EVALUATION.md, \"Sixth round\")")
     args = parser.parse_args(argv)
 
+    from retrieval.config import RELEVANCE_MODEL
     from retrieval.evaluation.relevance_data import mine_negatives, training_pairs
     from retrieval.index import SentenceTransformerEmbedder
-
-    from retrieval.config import RELEVANCE_MODEL
 
     config = RelevanceConfig(epochs=args.epochs)
     bundled = SentenceTransformerEmbedder(model_name="bundled")

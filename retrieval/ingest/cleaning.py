@@ -26,7 +26,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-from retrieval.ingest.characters import INVISIBLE, LINE_SEPARATORS
+from retrieval.ingest.characters import DOCUMENT_CONTROL, INVISIBLE, LINE_SEPARATORS
 from retrieval.ingest.keyword_stuffing import WORD, remove_stuffed_title_phrases, title_without_stuffing
 
 PAGE_BREAK = "\f"
@@ -112,7 +112,6 @@ _SENTENCE_STOP = re.compile(r"[.!?\n]")
 
 _SENTENCE_END = ".!?…:"
 _BULLET = re.compile(r"^\s*(?:[•●▪◦‣∙·*]|-(?=\s)|–(?=\s))\s*")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
 def clean_text(text: str, *, title: str | None = None) -> CleanedText:
@@ -154,7 +153,7 @@ def _normalise_characters(text: str) -> str:
     text = re.sub(r"[\u2000-\u200a\u202f\u205f]", " ", text)
     # Keep form feeds (PDF page breaks) on their own lines; drop other control characters.
     text = text.replace(PAGE_BREAK, "\n" + PAGE_BREAK + "\n")
-    return _CONTROL.sub("", text)
+    return DOCUMENT_CONTROL.sub("", text)
 
 
 def _key(line: str) -> str:

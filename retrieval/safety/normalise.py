@@ -98,8 +98,6 @@ def _within_one_edit(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
-
-
 def clean_characters(text: str) -> str:
     """NFKC (full-width letters, ligatures), typographic quotes made plain, zero-width and
     direction marks deleted and control characters turned into spaces: what the classifier reads. Case and spelling are left
